@@ -1,0 +1,259 @@
+//! Versioned practice settings: the clinical policy and the fee schedule.
+//!
+//! Both are supplied to the aggregate by the edges (through
+//! [`crate::PracticeServices`]); the domain only chooses which version
+//! applies. The policy in force when a command is issued decides it, and the
+//! event records that policy's version. A charge is priced by the fee schedule
+//! in force on the session's date, so fee changes never reprice past sessions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::types::{BloodPressure, Cents};
+
+/// One version of the practice's clinical policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Version number, increasing.
+    pub version: u32,
+    /// In force for commands issued at or after this instant.
+    pub effective_from: DateTime<Utc>,
+    /// Pre-dose blood pressure above this (either number) needs a prescriber
+    /// override. Default 140/90.
+    pub bp_threshold: BloodPressure,
+    /// Explorations closer together than this many days are a soft stop.
+    /// Default 7.
+    pub min_days_between_explorations: u16,
+    /// An integration later than this many days after its exploration is a
+    /// soft stop. Default 7.
+    pub integration_window_days: u16,
+    /// Dosed explorations beyond this many are a soft stop (the standard
+    /// protocol is 6–8). Default 8.
+    pub max_explorations: u16,
+}
+
+impl Policy {
+    /// The defaults, as version 1 in force from 2000-01-01.
+    pub fn standard() -> Self {
+        Self {
+            version: 1,
+            effective_from: DateTime::<Utc>::UNIX_EPOCH
+                + chrono::Duration::days(10_957), // 2000-01-01
+            bp_threshold: BloodPressure::new(140, 90).expect("140/90 is a valid reading"),
+            min_days_between_explorations: 7,
+            integration_window_days: 7,
+            max_explorations: 8,
+        }
+    }
+}
+
+/// Services that carry a fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillableService {
+    /// Mental health intake with the KAP therapist.
+    Intake,
+    /// Preparation session.
+    Preparation,
+    /// Exploration (dosing) session.
+    Exploration,
+    /// Integration session.
+    Integration,
+    /// Ongoing care session.
+    OngoingCare,
+}
+
+/// One version of the fee schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeSchedule {
+    /// Version number, increasing.
+    pub version: u32,
+    /// In force for sessions held on or after this date.
+    pub effective_from: NaiveDate,
+    /// Intake session fee.
+    pub intake: Cents,
+    /// Preparation session fee.
+    pub preparation: Cents,
+    /// Exploration session fee.
+    pub exploration: Cents,
+    /// Integration session fee.
+    pub integration: Cents,
+    /// Ongoing care session fee.
+    pub ongoing_care: Cents,
+}
+
+impl FeeSchedule {
+    /// The practice page's fees ($175 intake and preparation, $550
+    /// exploration, $175 integration, $175 ongoing care) as version 1, in
+    /// force from 2000-01-01.
+    pub fn standard() -> Self {
+        Self {
+            version: 1,
+            effective_from: NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date"),
+            intake: Cents::dollars(175),
+            preparation: Cents::dollars(175),
+            exploration: Cents::dollars(550),
+            integration: Cents::dollars(175),
+            ongoing_care: Cents::dollars(175),
+        }
+    }
+
+    /// The fee for a service.
+    pub fn fee(&self, service: BillableService) -> Cents {
+        match service {
+            BillableService::Intake => self.intake,
+            BillableService::Preparation => self.preparation,
+            BillableService::Exploration => self.exploration,
+            BillableService::Integration => self.integration,
+            BillableService::OngoingCare => self.ongoing_care,
+        }
+    }
+}
+
+/// Why a set of practice settings was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// No policy or no fee schedule at all.
+    #[error("practice settings need at least one {0}")]
+    Empty(&'static str),
+    /// Versions and effective dates must both increase.
+    #[error("{0} versions and effective dates must both strictly increase")]
+    NotIncreasing(&'static str),
+    /// A policy value outside its allowed range.
+    #[error("policy version {version}: {field} must be {rule}")]
+    Invalid {
+        /// Policy version.
+        version: u32,
+        /// The field.
+        field: &'static str,
+        /// The allowed range.
+        rule: &'static str,
+    },
+}
+
+/// The full history of policy and fee schedule versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PracticeSettings {
+    policies: Vec<Policy>,
+    fee_schedules: Vec<FeeSchedule>,
+}
+
+impl PracticeSettings {
+    /// Checked settings: each list non-empty, with versions and effective
+    /// dates strictly increasing, and policy values in range.
+    pub fn new(
+        policies: Vec<Policy>,
+        fee_schedules: Vec<FeeSchedule>,
+    ) -> Result<Self, SettingsError> {
+        if policies.is_empty() {
+            return Err(SettingsError::Empty("policy"));
+        }
+        if fee_schedules.is_empty() {
+            return Err(SettingsError::Empty("fee schedule"));
+        }
+        let increasing_p = policies
+            .windows(2)
+            .all(|w| w[0].version < w[1].version && w[0].effective_from < w[1].effective_from);
+        if !increasing_p {
+            return Err(SettingsError::NotIncreasing("policy"));
+        }
+        let increasing_f = fee_schedules
+            .windows(2)
+            .all(|w| w[0].version < w[1].version && w[0].effective_from < w[1].effective_from);
+        if !increasing_f {
+            return Err(SettingsError::NotIncreasing("fee schedule"));
+        }
+        for p in &policies {
+            let invalid = |field, rule| SettingsError::Invalid {
+                version: p.version,
+                field,
+                rule,
+            };
+            if p.min_days_between_explorations > 365 {
+                return Err(invalid("min_days_between_explorations", "0–365"));
+            }
+            if !(1..=365).contains(&p.integration_window_days) {
+                return Err(invalid("integration_window_days", "1–365"));
+            }
+            if !(1..=100).contains(&p.max_explorations) {
+                return Err(invalid("max_explorations", "1–100"));
+            }
+        }
+        Ok(Self {
+            policies,
+            fee_schedules,
+        })
+    }
+
+    /// The standard policy and the practice page's fee schedule.
+    pub fn standard() -> Self {
+        Self {
+            policies: vec![Policy::standard()],
+            fee_schedules: vec![FeeSchedule::standard()],
+        }
+    }
+
+    /// The policy in force at an instant, if any.
+    pub fn policy_at(&self, at: DateTime<Utc>) -> Option<&Policy> {
+        self.policies.iter().rev().find(|p| p.effective_from <= at)
+    }
+
+    /// The fee schedule in force on a date, if any.
+    pub fn fees_on(&self, day: NaiveDate) -> Option<&FeeSchedule> {
+        self.fee_schedules
+            .iter()
+            .rev()
+            .find(|f| f.effective_from <= day)
+    }
+
+    /// All policy versions, oldest first.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// All fee schedule versions, oldest first.
+    pub fn fee_schedules(&self) -> &[FeeSchedule] {
+        &self.fee_schedules
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_chosen_by_date() {
+        let mut v2 = FeeSchedule::standard();
+        v2.version = 2;
+        v2.effective_from = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        v2.exploration = Cents::dollars(600);
+        let s = PracticeSettings::new(vec![Policy::standard()], vec![FeeSchedule::standard(), v2])
+            .unwrap();
+        let june = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+        let july = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        assert_eq!(s.fees_on(june).unwrap().fee(BillableService::Exploration), Cents::dollars(550));
+        assert_eq!(s.fees_on(july).unwrap().fee(BillableService::Exploration), Cents::dollars(600));
+        assert!(s.fees_on(NaiveDate::from_ymd_opt(1999, 1, 1).unwrap()).is_none());
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert_eq!(
+            PracticeSettings::new(vec![], vec![FeeSchedule::standard()]),
+            Err(SettingsError::Empty("policy"))
+        );
+        let mut p = Policy::standard();
+        p.integration_window_days = 0;
+        assert!(matches!(
+            PracticeSettings::new(vec![p], vec![FeeSchedule::standard()]),
+            Err(SettingsError::Invalid { field: "integration_window_days", .. })
+        ));
+        let twice = vec![FeeSchedule::standard(), FeeSchedule::standard()];
+        assert_eq!(
+            PracticeSettings::new(vec![Policy::standard()], twice),
+            Err(SettingsError::NotIncreasing("fee schedule"))
+        );
+    }
+}

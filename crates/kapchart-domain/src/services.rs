@@ -1,0 +1,98 @@
+//! What the aggregate needs from the outside world, as a trait.
+//!
+//! The domain does no I/O: practice settings and the cross-client schedule
+//! come in through [`PracticeServices`], implemented at the edges (the store
+//! reads settings and the schedule projection from the database).
+//! [`InMemoryPractice`] is a plain in-memory implementation for tests and
+//! tools that have no database.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::policy::PracticeSettings;
+use crate::types::{ClientId, SessionId, TimeSpan, UserId};
+
+/// A booked session of some client with a therapist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    /// Whose session.
+    pub client: ClientId,
+    /// Which session.
+    pub session: SessionId,
+    /// When.
+    pub span: TimeSpan,
+}
+
+/// A service the aggregate depends on failed (an internal error, not the
+/// user's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("practice service unavailable: {0}")]
+pub struct ServiceError(pub String);
+
+/// The practice-wide facts a client's record consults when deciding.
+#[async_trait]
+pub trait PracticeServices: Send + Sync + fmt::Debug {
+    /// The practice's settings: every policy and fee schedule version.
+    async fn settings(&self) -> Result<Arc<PracticeSettings>, ServiceError>;
+
+    /// The therapist's open (scheduled or held) sessions, of any client,
+    /// that overlap `span`, read from the schedule projection.
+    async fn therapist_bookings(
+        &self,
+        therapist: &UserId,
+        span: &TimeSpan,
+    ) -> Result<Vec<Booking>, ServiceError>;
+}
+
+/// The aggregate's `Services`: a shared handle to the practice.
+pub type Services = Arc<dyn PracticeServices>;
+
+/// An in-memory practice: fixed settings and a list of bookings.
+#[derive(Debug)]
+pub struct InMemoryPractice {
+    settings: Arc<PracticeSettings>,
+    bookings: Mutex<Vec<(UserId, Booking)>>,
+}
+
+impl InMemoryPractice {
+    /// A practice with these settings and no bookings.
+    pub fn new(settings: PracticeSettings) -> Self {
+        Self {
+            settings: Arc::new(settings),
+            bookings: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Adds a booking for a therapist.
+    pub fn book(&self, therapist: UserId, booking: Booking) {
+        self.bookings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((therapist, booking));
+    }
+}
+
+#[async_trait]
+impl PracticeServices for InMemoryPractice {
+    async fn settings(&self) -> Result<Arc<PracticeSettings>, ServiceError> {
+        Ok(Arc::clone(&self.settings))
+    }
+
+    async fn therapist_bookings(
+        &self,
+        therapist: &UserId,
+        span: &TimeSpan,
+    ) -> Result<Vec<Booking>, ServiceError> {
+        let bookings = self
+            .bookings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(bookings
+            .iter()
+            .filter(|(t, b)| t == therapist && b.span.overlaps(span))
+            .map(|(_, b)| b.clone())
+            .collect())
+    }
+}
