@@ -118,7 +118,53 @@ pub struct ExplorationState {
     pub integrated: bool,
 }
 
+/// Where a client stands in the protocol, derived from the record's facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// No record yet.
+    Unregistered,
+    /// Registered; intake or medical evaluation still to come.
+    Assessment,
+    /// The latest intake or medical evaluation found KAP not suitable.
+    NotSuitable,
+    /// Both assessments passed; consent, preparation and prescription before
+    /// the first exploration.
+    Preparation,
+    /// At least one exploration recorded: explorations and integrations.
+    Protocol,
+    /// Ongoing care after the protocol.
+    OngoingCare,
+    /// Care ended. Only amendments and payments are recorded.
+    Discharged,
+}
+
 impl ClientRecord {
+    /// The client's phase of the protocol.
+    pub fn phase(&self) -> Phase {
+        if !self.is_registered() {
+            Phase::Unregistered
+        } else if self.discharged {
+            Phase::Discharged
+        } else if self.intake == Some(Suitability::NotSuitable)
+            || self.medical == Some(Clearance::NotCleared)
+        {
+            Phase::NotSuitable
+        } else if self.intake.is_none() || self.medical.is_none() {
+            Phase::Assessment
+        } else if self
+            .sessions
+            .values()
+            .any(|s| s.kind == SessionKind::OngoingCare && s.status == SessionStatus::Held)
+        {
+            Phase::OngoingCare
+        } else if self.explorations.is_empty() {
+            Phase::Preparation
+        } else {
+            Phase::Protocol
+        }
+    }
+
     /// The client's id, once registered.
     pub fn client_id(&self) -> Option<&ClientId> {
         self.client_id.as_ref()

@@ -22,7 +22,7 @@ mod types;
 mod wire;
 
 pub use aggregate::{
-    ActivePrescription, ClientRecord, ExplorationState, SessionState, SessionStatus,
+    ActivePrescription, ClientRecord, ExplorationState, Phase, SessionState, SessionStatus,
 };
 pub use command::*;
 pub use error::ClientError;
