@@ -32,9 +32,10 @@ pub struct ClientRecord {
     prescriber: Option<UserId>,
     /// Sequence number of the last event applied (events are numbered 1, 2, ...).
     last_sequence: u64,
-    /// For each entry (index = sequence - 1), the event type whose roles may
-    /// amend it (an amendment inherits the type of the entry it amends).
-    entry_types: Vec<String>,
+    /// For each entry (index = sequence - 1): its event type, and the event
+    /// type whose roles may amend it (an amendment inherits that of the entry
+    /// it amends).
+    entries: Vec<EntryInfo>,
     /// Command ids applied, with the fingerprint of the command.
     commands: BTreeMap<CommandId, String>,
     intake: Option<Suitability>,
@@ -48,6 +49,13 @@ pub struct ClientRecord {
     explorations: Vec<ExplorationState>,
     payment_ids: BTreeSet<PaymentId>,
     discharged: bool,
+}
+
+/// What the record keeps of each entry, for amendments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct EntryInfo {
+    event_type: String,
+    amendable_as: String,
 }
 
 /// The prescription currently in force (the latest issued).
@@ -261,15 +269,16 @@ impl Aggregate for ClientRecord {
             decision.command_id.clone(),
             decision.command_fingerprint.clone(),
         );
-        let entry_type = match &event {
-            ClientEvent::EntryAmended(e) => usize::try_from(e.entry)
-                .ok()
-                .and_then(|seq| self.entry_types.get(seq.wrapping_sub(1)))
-                .cloned()
-                .unwrap_or_else(|| e.entry_type.clone()),
+        let amendable_as = match &event {
+            ClientEvent::EntryAmended(e) => self
+                .entry(e.entry)
+                .map_or_else(|| e.entry_type.clone(), |t| t.amendable_as.clone()),
             other => other.type_name().to_owned(),
         };
-        self.entry_types.push(entry_type);
+        self.entries.push(EntryInfo {
+            event_type: event.type_name().to_owned(),
+            amendable_as,
+        });
 
         match event {
             ClientEvent::ClientRegistered(e) => {
@@ -540,6 +549,12 @@ fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> Duration {
 }
 
 impl ClientRecord {
+    /// The entry with a 1-based sequence number.
+    fn entry(&self, sequence: u64) -> Option<&EntryInfo> {
+        let index = usize::try_from(sequence).ok()?.checked_sub(1)?;
+        self.entries.get(index)
+    }
+
     fn hold(&mut self, id: SessionId, kind: SessionKind, span: TimeSpan, therapist: UserId) {
         self.sessions.insert(
             id,
@@ -1005,11 +1020,7 @@ impl ClientRecord {
                 })
             }
             CommandBody::AmendEntry(c) => {
-                let target = usize::try_from(c.entry)
-                    .ok()
-                    .filter(|&n| n >= 1)
-                    .and_then(|n| self.entry_types.get(n - 1));
-                let Some(target_type) = target else {
+                let Some(target) = self.entry(c.entry) else {
                     return refuse(
                         Rule::AmendmentUnknownEntry,
                         format!(
@@ -1018,12 +1029,13 @@ impl ClientRecord {
                         ),
                     );
                 };
-                let roles = amending_roles(target_type);
+                let roles = amending_roles(&target.amendable_as);
                 if !roles.contains(&command.actor.role) {
                     return refuse(
                         Rule::RoleNotPermitted,
                         format!(
-                            "a {target_type} entry may be amended by {}, not {}",
+                            "a {} entry may be amended by {}, not {}",
+                            target.event_type,
                             role_list(roles),
                             command.actor.role.as_str()
                         ),
@@ -1032,7 +1044,7 @@ impl ClientRecord {
                 ClientEvent::EntryAmended(EntryAmended {
                     decision: d,
                     entry: c.entry,
-                    entry_type: target_type.clone(),
+                    entry_type: target.event_type.clone(),
                     reason: c.reason.clone(),
                     corrected_content: c.corrected_content.clone(),
                 })
