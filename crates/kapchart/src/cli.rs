@@ -1,0 +1,479 @@
+//! Command-line definitions (clap derive). The `--help` text is generated
+//! from the doc comments here.
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::database_url::{DatabaseUrl, DatabaseUrlParser, redact_urls_in_text};
+use crate::exit::EXIT_STATUS_HELP;
+
+/// Database used when neither `--database-url` nor `DATABASE_URL` is given.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://kapchart.db";
+
+/// Address `kapchart serve` listens on by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// kapchart: the clinical record of a Ketamine-Assisted Psychotherapy practice.
+///
+/// Every clinical fact is an immutable event in a per-client, hash-chained
+/// history; schedules, billing and compliance reports are projections of it.
+#[derive(Debug, Parser)]
+#[command(name = "kapchart", version, propagate_version = true, after_help = EXIT_STATUS_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after any subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database to use: sqlite:PATH, sqlite://PATH, postgres://... or
+    /// postgresql://...
+    ///
+    /// A password in the URL is never printed.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        default_value = DEFAULT_DATABASE_URL,
+        value_parser = DatabaseUrlParser,
+    )]
+    pub database_url: DatabaseUrl,
+
+    /// More log output on stderr: -v info, -vv debug, -vvv trace.
+    ///
+    /// Without -v the level comes from RUST_LOG, or is warn.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and the web pages.
+    ///
+    /// Serves the JSON API and the server-rendered pages that therapists,
+    /// prescribers, front desk, auditors and admins work from. Every read of
+    /// a client's record is written to the access log.
+    Serve(ServeArgs),
+
+    /// Apply the database schema (idempotent).
+    ///
+    /// Creates or upgrades the event store, the projections and the access
+    /// log in the database named by --database-url.
+    Migrate,
+
+    /// Verify the integrity of the record.
+    ///
+    /// Recomputes every client's SHA-256 hash chain and reports, with its
+    /// aggregate and sequence, any changed, deleted, inserted, reordered or
+    /// renumbered event. Against a checkpoint it also detects truncated tails,
+    /// removed clients, rollbacks and bad signatures. With --bundle it checks
+    /// one exported client record offline, with no database.
+    Verify(VerifyArgs),
+
+    /// Sign a checkpoint of every client's chain head.
+    ///
+    /// Builds the RFC 6962 Merkle tree over the chain heads and signs the
+    /// checkpoint statement with the practice's Ed25519 key. With
+    /// --public-key it only prints the public key.
+    Checkpoint(CheckpointArgs),
+
+    /// Export one client's record.
+    ///
+    /// A bundle holds the client's hash-chained entries, a signed checkpoint
+    /// and the inclusion proof, enough to verify the record with no other
+    /// client's data. The export is written to the access log.
+    Export(ExportArgs),
+
+    /// Run a report for a date range.
+    ///
+    /// Reports are read from projections; audit reports read the access log.
+    Report(ReportArgs),
+
+    /// Rebuild every projection from the event store.
+    ///
+    /// Views are caught up or rebuilt from the durable events, never trusted
+    /// to inline dispatch.
+    Rebuild,
+
+    /// Fill the database with a realistic sample practice.
+    ///
+    /// Deterministic for a given --seed.
+    Demo(DemoArgs),
+
+    /// Manage user accounts and API tokens.
+    ///
+    /// Changes to users and their roles are written to the access log.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Arguments of `kapchart serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (IP:PORT).
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+}
+
+/// Arguments of `kapchart verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Verify only this client's chain.
+    #[arg(long, value_name = "ID", conflicts_with = "bundle")]
+    pub client: Option<String>,
+
+    /// Also check the database against this checkpoint statement, kept
+    /// elsewhere (detects truncation, removal and rollback).
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+
+    /// Verify an exported client bundle offline instead of the database.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+
+    /// Trust this Ed25519 public key (64 hex digits) for checkpoint
+    /// signatures.
+    #[arg(long, value_name = "HEX", value_parser = parse_public_key)]
+    pub public_key: Option<String>,
+
+    /// Print the findings as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `kapchart checkpoint`.
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// Print the checkpoint public key (hex) instead of signing a checkpoint.
+    #[arg(long)]
+    pub public_key: bool,
+
+    /// File holding the Ed25519 signing key.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// Arguments of `kapchart export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The client whose record is exported.
+    #[arg(long, value_name = "ID")]
+    pub client: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Bundle)]
+    pub format: ExportFormat,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Formats of `kapchart export`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Verifiable bundle: entries, signed checkpoint, public key, inclusion
+    /// proof.
+    Bundle,
+    /// The client's entries as plain JSON.
+    Json,
+}
+
+/// Arguments of `kapchart report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Which report to run.
+    #[arg(value_enum)]
+    pub report: ReportKind,
+
+    /// First day included (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_iso_date)]
+    pub from: Option<String>,
+
+    /// Last day included (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", value_parser = parse_iso_date)]
+    pub to: Option<String>,
+}
+
+/// Reports of `kapchart report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportKind {
+    /// Reads of and changes to client records and users (access log).
+    Audit,
+    /// Charges, payments and balances.
+    Billing,
+    /// Soft stops that were overridden, and other compliance flags.
+    Compliance,
+    /// Ketamine administration records (DEA Schedule III).
+    Dosing,
+    /// Sessions per therapist.
+    Schedule,
+}
+
+/// Arguments of `kapchart demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of sample clients.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 40,
+        value_parser = clap::value_parser!(u32).range(1..),
+    )]
+    pub clients: u32,
+
+    /// Seed of the random generator.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Subcommands of `kapchart user`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user account.
+    Add(UserAddArgs),
+
+    /// List user accounts.
+    List,
+
+    /// Issue a new API token for a user; it is printed once on stdout.
+    Token(UserNameArg),
+
+    /// Disable a user account and revoke its tokens.
+    Disable(UserNameArg),
+}
+
+/// Arguments of `kapchart user add`.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// Login name.
+    pub username: String,
+
+    /// The user's role.
+    #[arg(long, value_enum)]
+    pub role: Role,
+
+    /// Full name shown in the record.
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
+}
+
+/// A user named on the command line.
+#[derive(Debug, Args)]
+pub struct UserNameArg {
+    /// Login name.
+    pub username: String,
+}
+
+/// Roles of a practice's users (spelled as in the domain's `Role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Role {
+    /// Intake, preparation, dosing sessions, integration.
+    Therapist,
+    /// Affiliated medical provider: evaluation, prescription, dose changes.
+    Prescriber,
+    /// Registration, scheduling, payments.
+    FrontDesk,
+    /// Read-only access to everything; runs reports and verification.
+    Auditor,
+    /// Users, practice policy, fee schedule, signing keys.
+    Admin,
+}
+
+impl Command {
+    /// The subcommand as typed on the command line, e.g. `serve` or
+    /// `user add`.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Serve(_) => "serve",
+            Self::Migrate => "migrate",
+            Self::Verify(_) => "verify",
+            Self::Checkpoint(_) => "checkpoint",
+            Self::Export(_) => "export",
+            Self::Report(_) => "report",
+            Self::Rebuild => "rebuild",
+            Self::Demo(_) => "demo",
+            Self::User(user) => match user {
+                UserCommand::Add(_) => "user add",
+                UserCommand::List => "user list",
+                UserCommand::Token(_) => "user token",
+                UserCommand::Disable(_) => "user disable",
+            },
+        }
+    }
+}
+
+/// Parses the process arguments, or prints clap's message and exits: 0 for
+/// `--help`/`--version`, 2 for usage errors. Passwords of any URLs in an
+/// error message are redacted first.
+#[must_use]
+pub fn parse_or_exit() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) if err.use_stderr() => {
+            let rendered = err.render();
+            let text = if std::io::stderr().is_terminal() {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            eprint!("{}", redact_urls_in_text(&text));
+            std::process::exit(err.exit_code());
+        }
+        // --help and --version go to stdout as clap prints them.
+        Err(err) => err.exit(),
+    }
+}
+
+/// Checks an Ed25519 public key given as 64 hex digits; returns it in
+/// lowercase.
+fn parse_public_key(s: &str) -> Result<String, String> {
+    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err("expected an Ed25519 public key as 64 hex digits".to_owned())
+    }
+}
+
+/// Checks a calendar date written YYYY-MM-DD.
+fn parse_iso_date(s: &str) -> Result<String, String> {
+    const EXPECTED: &str = "expected a date as YYYY-MM-DD";
+    let bytes = s.as_bytes();
+    let shape_ok = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shape_ok {
+        return Err(EXPECTED.to_owned());
+    }
+    let number = |range: std::ops::Range<usize>| s.get(range).and_then(|p| p.parse::<u32>().ok());
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return Err(EXPECTED.to_owned());
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(format!("{EXPECTED} (month {month} does not exist)")),
+    };
+    if day == 0 || day > days_in_month {
+        return Err(format!(
+            "{EXPECTED} ({year:04}-{month:02} has no day {day})"
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn command_names_match_the_clap_subcommands() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("kapchart").chain(args.iter().copied()))
+                .expect("valid arguments")
+        };
+        let cases: [(&[&str], &str); 12] = [
+            (&["serve"], "serve"),
+            (&["migrate"], "migrate"),
+            (&["verify"], "verify"),
+            (&["checkpoint"], "checkpoint"),
+            (&["export", "--client", "c1"], "export"),
+            (&["report", "audit"], "report"),
+            (&["rebuild"], "rebuild"),
+            (&["demo"], "demo"),
+            (&["user", "add", "ann", "--role", "front_desk"], "user add"),
+            (&["user", "list"], "user list"),
+            (&["user", "token", "ann"], "user token"),
+            (&["user", "disable", "ann"], "user disable"),
+        ];
+        for (args, name) in cases {
+            assert_eq!(parse(args).command.name(), name, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let cli = Cli::try_parse_from(["kapchart", "demo"]).expect("valid arguments");
+        let Command::Demo(demo) = cli.command else {
+            panic!("expected demo, got {:?}", cli.command);
+        };
+        assert_eq!((demo.clients, demo.seed), (40, 1));
+        assert_eq!(cli.global.verbose, 0);
+
+        let cli = Cli::try_parse_from(["kapchart", "serve"]).expect("valid arguments");
+        let Command::Serve(serve) = cli.command else {
+            panic!("expected serve, got {:?}", cli.command);
+        };
+        assert_eq!(serve.listen.to_string(), DEFAULT_LISTEN);
+    }
+
+    #[test]
+    fn global_options_are_accepted_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "kapchart",
+            "migrate",
+            "-vv",
+            "--database-url",
+            "postgres://u:secret@h/db",
+        ])
+        .expect("valid arguments");
+        assert_eq!(cli.global.verbose, 2);
+        assert_eq!(cli.global.database_url.as_str(), "postgres://u:secret@h/db");
+        assert!(!format!("{cli:?}").contains("secret"));
+    }
+
+    #[test]
+    fn public_keys_must_be_64_hex_digits() {
+        let key = "AB".repeat(32);
+        assert_eq!(parse_public_key(&key), Ok("ab".repeat(32)));
+        assert!(parse_public_key(&"ab".repeat(31)).is_err());
+        assert!(parse_public_key(&format!("{}zz", "ab".repeat(31))).is_err());
+    }
+
+    #[test]
+    fn dates_must_exist() {
+        for ok in ["2024-02-29", "2000-02-29", "2025-12-31", "2025-01-01"] {
+            assert_eq!(parse_iso_date(ok), Ok(ok.to_owned()));
+        }
+        for bad in [
+            "2025-02-29",
+            "1900-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "2025-04-31",
+            "2025-04-00",
+            "2025-4-01",
+            "20250401",
+            "2025-04-01T00:00:00Z",
+            "+025-04-01",
+        ] {
+            assert!(parse_iso_date(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The error a subcommand returns, carrying the process exit status.
+
+use std::fmt;
+
+use crate::exit::{EX_FAILURE, EX_UNAVAILABLE};
+
+/// Why a subcommand did not succeed. `main` prints it as one line on stderr,
+/// prefixed with `kapchart: `, and exits with [`CommandError::exit_code`].
+#[derive(Debug)]
+pub enum CommandError {
+    /// The subcommand is defined but has no implementation yet
+    /// (exit status [`EX_UNAVAILABLE`]).
+    NotAvailable {
+        /// The subcommand as typed, e.g. `serve` or `user add`.
+        command: &'static str,
+    },
+    /// The subcommand ran and failed (exit status [`EX_FAILURE`]).
+    Failed(anyhow::Error),
+}
+
+impl CommandError {
+    /// The process exit status for this error.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::NotAvailable { .. } => EX_UNAVAILABLE,
+            Self::Failed(_) => EX_FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAvailable { command } => {
+                write!(
+                    f,
+                    "'{command}' is not available yet (tracked in the issue list)"
+                )
+            }
+            Self::Failed(err) => write!(f, "{err:#}"),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::NotAvailable { .. } => None,
+            Self::Failed(err) => Some(err.as_ref()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CommandError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Failed(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_available_names_the_command_and_exits_69() {
+        let err = CommandError::NotAvailable {
+            command: "user add",
+        };
+        assert_eq!(err.exit_code(), 69);
+        assert_eq!(
+            err.to_string(),
+            "'user add' is not available yet (tracked in the issue list)"
+        );
+    }
+
+    #[test]
+    fn failures_show_the_whole_cause_chain_and_exit_1() {
+        let err = CommandError::from(anyhow::anyhow!("disk full").context("writing export"));
+        assert_eq!(err.exit_code(), 1);
+        assert_eq!(err.to_string(), "writing export: disk full");
+    }
+}

@@ -1,0 +1,44 @@
+//! The `kapchart` command-line program.
+//!
+//! `main.rs` only parses arguments, sets up logging and maps the result of
+//! [`run`] to an exit status; everything else lives here so it can be tested
+//! and grown one subcommand at a time (see [`commands`]).
+
+pub mod cli;
+pub mod commands;
+pub mod database_url;
+pub mod error;
+pub mod exit;
+pub mod logging;
+
+pub use cli::{Cli, Command, UserCommand};
+pub use error::CommandError;
+
+/// Runs the parsed command line.
+///
+/// # Errors
+///
+/// Returns the subcommand's [`CommandError`]; its
+/// [`exit_code`](CommandError::exit_code) is the process exit status.
+pub fn run(cli: Cli) -> commands::CommandResult {
+    let Cli { global, command } = cli;
+    tracing::debug!(
+        command = command.name(),
+        database = %global.database_url,
+        "dispatching subcommand"
+    );
+    match &command {
+        Command::Serve(args) => commands::serve(&global, args),
+        Command::Migrate => commands::migrate(&global),
+        Command::Verify(args) => commands::verify(&global, args),
+        Command::Checkpoint(args) => commands::checkpoint(&global, args),
+        Command::Export(args) => commands::export(&global, args),
+        Command::Report(args) => commands::report(&global, args),
+        Command::Rebuild => commands::rebuild(&global),
+        Command::Demo(args) => commands::demo(&global, args),
+        Command::User(UserCommand::Add(args)) => commands::user_add(&global, args),
+        Command::User(UserCommand::List) => commands::user_list(&global),
+        Command::User(UserCommand::Token(args)) => commands::user_token(&global, args),
+        Command::User(UserCommand::Disable(args)) => commands::user_disable(&global, args),
+    }
+}
