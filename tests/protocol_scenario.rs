@@ -106,7 +106,10 @@ fn summary(events: &[ClientEvent]) -> String {
                 e.charge.amount
             ),
             ClientEvent::IntegrationRecorded(e) => {
-                format!("{} for {} charge={}", e.session, e.exploration, e.charge.amount)
+                format!(
+                    "{} for {} charge={}",
+                    e.session, e.exploration, e.charge.amount
+                )
             }
             ClientEvent::DoseAdjusted(e) => format!("{} -> {}", e.from, e.to),
             ClientEvent::OutcomeMeasureRecorded(e) => {
@@ -139,8 +142,11 @@ async fn full_protocol_from_registration_to_discharge() {
     assert_eq!(p.record().await.phase(), Phase::Unregistered);
     p.ok(front_desk(), register_client()).await;
     assert_eq!(p.record().await.phase(), Phase::Assessment);
-    p.ok(therapist(), intake("intake", span(0, 9, 10), Suitability::Suitable))
-        .await;
+    p.ok(
+        therapist(),
+        intake("intake", span(0, 9, 10), Suitability::Suitable),
+    )
+    .await;
     p.ok(therapist(), outcome(phq9(19), date(0))).await;
     p.ok(
         therapist(),
@@ -151,21 +157,31 @@ async fn full_protocol_from_registration_to_discharge() {
     )
     .await;
     p.on(2);
-    p.ok(prescriber(), medical(date(2), Clearance::Cleared)).await;
-    // 100–250 mg, start 100, step 50, eight sessions, valid for six months.
-    p.ok(prescriber(), prescription("rx-1", 0, 180, 100, 250, 100, 50, 8))
+    p.ok(prescriber(), medical(date(2), Clearance::Cleared))
         .await;
+    // 100–250 mg, start 100, step 50, eight sessions, valid for six months.
+    p.ok(
+        prescriber(),
+        prescription("rx-1", 0, 180, 100, 250, 100, 50, 8),
+    )
+    .await;
     assert_eq!(p.record().await.phase(), Phase::Preparation);
     p.on(3);
     p.ok(therapist(), consent(date(3))).await;
 
     // Preparation, booked by the front desk and then held.
     p.on(4);
-    p.ok(front_desk(), schedule_preparation("prep-1", span(7, 10, 11)))
-        .await;
+    p.ok(
+        front_desk(),
+        schedule_preparation("prep-1", span(7, 10, 11)),
+    )
+    .await;
     // An exploration cannot be booked before preparation is complete.
     let early = p
-        .exec(front_desk(), schedule_exploration("x-early", span(14, 10, 13)))
+        .exec(
+            front_desk(),
+            schedule_exploration("x-early", span(14, 10, 13)),
+        )
         .await;
     match early {
         Err(AggregateError::UserError(e)) => {
@@ -174,7 +190,8 @@ async fn full_protocol_from_registration_to_discharge() {
         other => panic!("expected a refusal, got {other:?}"),
     }
     p.on(7);
-    p.ok(therapist(), preparation("prep-1", span(7, 10, 11))).await;
+    p.ok(therapist(), preparation("prep-1", span(7, 10, 11)))
+        .await;
 
     // Eight explorations, ten days apart, each integrated two days later,
     // with the dose raised gradually (never more than the 50 mg step).
@@ -194,13 +211,19 @@ async fn full_protocol_from_registration_to_discharge() {
         p.on(e);
         p.ok(therapist(), exploration(&x, e, Some(dose), bp(122, 78)))
             .await;
-        p.ok(front_desk(), schedule_integration(&i, span(e + 2, 10, 11), &x))
-            .await;
+        p.ok(
+            front_desk(),
+            schedule_integration(&i, span(e + 2, 10, 11), &x),
+        )
+        .await;
         p.on(e + 2);
         p.ok(therapist(), integration(&i, span(e + 2, 10, 11), &x))
             .await;
-        p.ok(front_desk(), payment(&format!("pay-{}", k + 1), 72_500, date(e + 2)))
-            .await;
+        p.ok(
+            front_desk(),
+            payment(&format!("pay-{}", k + 1), 72_500, date(e + 2)),
+        )
+        .await;
         assert_eq!(p.record().await.phase(), Phase::Protocol);
         if k == 3 {
             p.ok(therapist(), outcome(phq9(12), date(e + 2))).await;
@@ -223,24 +246,34 @@ async fn full_protocol_from_registration_to_discharge() {
     p.ok(therapist(), outcome(phq9(6), date(100))).await;
     p.ok(
         therapist(),
-        outcome(OutcomeMeasure::Pcl5(Pcl5Score::new(10).expect("valid")), date(100)),
+        outcome(
+            OutcomeMeasure::Pcl5(Pcl5Score::new(10).expect("valid")),
+            date(100),
+        ),
     )
     .await;
     p.ok(
         therapist(),
-        outcome(OutcomeMeasure::BdiIi(BdiIiScore::new(8).expect("valid")), date(100)),
+        outcome(
+            OutcomeMeasure::BdiIi(BdiIiScore::new(8).expect("valid")),
+            date(100),
+        ),
     )
     .await;
-    p.ok(therapist(), ongoing_care("care-1", span(100, 10, 11))).await;
+    p.ok(therapist(), ongoing_care("care-1", span(100, 10, 11)))
+        .await;
     assert_eq!(p.record().await.phase(), Phase::OngoingCare);
     p.on(114);
-    p.ok(therapist(), ongoing_care("care-2", span(114, 10, 11))).await;
+    p.ok(therapist(), ongoing_care("care-2", span(114, 10, 11)))
+        .await;
 
     // An amendment of the third exploration's entry.
     let events = p.events().await;
     let third = events
         .iter()
-        .position(|e| matches!(e, ClientEvent::ExplorationRecorded(x) if x.session.as_str() == "x3"))
+        .position(
+            |e| matches!(e, ClientEvent::ExplorationRecorded(x) if x.session.as_str() == "x3"),
+        )
         .expect("x3 recorded");
     let original = events[third].clone();
     let amended_seq = third as u64 + 1;
@@ -256,7 +289,8 @@ async fn full_protocol_from_registration_to_discharge() {
         Err(AggregateError::UserError(e)) => assert_eq!(e.rule(), Some(Rule::ClientDischarged)),
         other => panic!("expected a refusal, got {other:?}"),
     }
-    p.ok(front_desk(), payment("pay-final", 70_000, date(130))).await;
+    p.ok(front_desk(), payment("pay-final", 70_000, date(130)))
+        .await;
 
     let events = p.events().await;
 
@@ -302,14 +336,20 @@ async fn full_protocol_from_registration_to_discharge() {
     let given: Vec<i64> = events
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::ExplorationRecorded(x) => x.administration.as_ref().map(|a| i64::from(a.dose.get())),
+            ClientEvent::ExplorationRecorded(x) => {
+                x.administration.as_ref().map(|a| i64::from(a.dose.get()))
+            }
             _ => None,
         })
         .collect();
     assert_eq!(given, doses);
 
     // Charges: intake 175 + preparation 175 + 8 × 550 + 8 × 175 + 2 × 175.
-    let charged: i64 = events.iter().filter_map(|e| e.charge()).map(|c| c.amount.get()).sum();
+    let charged: i64 = events
+        .iter()
+        .filter_map(|e| e.charge())
+        .map(|c| c.amount.get())
+        .sum();
     assert_eq!(charged, 650_000);
     let paid: i64 = events
         .iter()

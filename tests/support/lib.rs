@@ -220,15 +220,19 @@ impl Chart {
     /// Intake today, found suitable.
     pub async fn intake_suitable(&mut self) -> &mut Self {
         let d = self.today();
-        self.ok(therapist(), intake("intake-1", span(d, 9, 10), Suitability::Suitable))
-            .await;
+        self.ok(
+            therapist(),
+            intake("intake-1", span(d, 9, 10), Suitability::Suitable),
+        )
+        .await;
         self
     }
 
     /// Medical evaluation today, cleared.
     pub async fn medically_cleared(&mut self) -> &mut Self {
         let today = self.now.date_naive();
-        self.ok(prescriber(), medical(today, Clearance::Cleared)).await;
+        self.ok(prescriber(), medical(today, Clearance::Cleared))
+            .await;
         self
     }
 
@@ -276,17 +280,31 @@ impl Chart {
     /// An exploration held today 10:00–13:00 with `dose` mg (pre-dose BP
     /// 120/80), recorded by the therapist; then, if `integrate`, an
     /// integration two days later. Moves "now" accordingly.
-    pub async fn explore(&mut self, session: &str, dose: i64) -> Result<Vec<ClientEvent>, ClientError> {
+    pub async fn explore(
+        &mut self,
+        session: &str,
+        dose: i64,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
         let d = self.today();
-        self.exec(therapist(), exploration(session, d, Some(dose), bp(120, 80)))
-            .await
+        self.exec(
+            therapist(),
+            exploration(session, d, Some(dose), bp(120, 80)),
+        )
+        .await
     }
 
     /// Records an integration for `exploration` today 10:00–11:00.
-    pub async fn integrate(&mut self, session: &str, exploration: &str) -> Result<Vec<ClientEvent>, ClientError> {
+    pub async fn integrate(
+        &mut self,
+        session: &str,
+        exploration: &str,
+    ) -> Result<Vec<ClientEvent>, ClientError> {
         let d = self.today();
-        self.exec(therapist(), integration(session, span(d, 10, 11), exploration))
-            .await
+        self.exec(
+            therapist(),
+            integration(session, span(d, 10, 11), exploration),
+        )
+        .await
     }
 }
 
@@ -295,7 +313,11 @@ impl Chart {
 pub fn assert_refused<T: std::fmt::Debug>(result: Result<T, ClientError>, rule: Rule) -> String {
     match result {
         Err(ClientError::Refused(r)) => {
-            assert_eq!(r.rule, rule, "refused by {} ({}), expected {}", r.rule, r.message, rule);
+            assert_eq!(
+                r.rule, rule,
+                "refused by {} ({}), expected {}",
+                r.rule, r.message, rule
+            );
             assert!(!r.message.is_empty(), "refusal without a message");
             r.message
         }
@@ -422,7 +444,12 @@ pub fn preparation(session: &str, span: TimeSpan) -> CommandBody {
 
 /// RecordExploration on day `d`, 10:00–13:00, dose at 10:15 (sublingual,
 /// lot L-2026-01) if `dose` is given, discharged 12:45.
-pub fn exploration(session: &str, d: i64, dose: Option<i64>, bp_before: BloodPressure) -> CommandBody {
+pub fn exploration(
+    session: &str,
+    d: i64,
+    dose: Option<i64>,
+    bp_before: BloodPressure,
+) -> CommandBody {
     exploration_with(session, d, dose.map(|n| (n, Route::Sublingual)), bp_before)
 }
 
@@ -444,7 +471,9 @@ pub fn exploration_with(
             lot_number: LotNumber::new("L-2026-01").expect("valid lot"),
             given_at: s.start() + Duration::minutes(15),
         }),
-        not_dosed_reason: dose.is_none().then(|| text("client declined the dose today")),
+        not_dosed_reason: dose
+            .is_none()
+            .then(|| text("client declined the dose today")),
         bp_before,
         bp_after: bp(125, 82),
         observations: text("calm, reflective; no distress"),
@@ -523,9 +552,7 @@ pub fn payment(id: &str, cents: i64, on: NaiveDate) -> CommandBody {
         "payment": id, "amount": cents, "method": "card", "payer": "client",
         "received_on": on,
     });
-    CommandBody::RecordPayment(
-        serde_json::from_value(json).expect("valid payment"),
-    )
+    CommandBody::RecordPayment(serde_json::from_value(json).expect("valid payment"))
 }
 
 /// AmendEntry.
