@@ -223,7 +223,10 @@ impl ClientRecord {
     }
     /// Dosed explorations recorded, under any prescription.
     pub fn dosed_explorations(&self) -> usize {
-        self.explorations.iter().filter(|e| e.dose.is_some()).count()
+        self.explorations
+            .iter()
+            .filter(|e| e.dose.is_some())
+            .count()
     }
 }
 
@@ -255,7 +258,9 @@ impl Aggregate for ClientRecord {
             ));
         }
         let settings = services.settings().await?;
-        let events = self.decide(command, fingerprint, &settings, services).await?;
+        let events = self
+            .decide(command, fingerprint, &settings, services)
+            .await?;
         for event in events {
             sink.write(event, self).await;
         }
@@ -356,7 +361,9 @@ impl Aggregate for ClientRecord {
             ClientEvent::OngoingCareRecorded(e) => {
                 self.hold(e.session, SessionKind::OngoingCare, e.span, e.therapist);
             }
-            ClientEvent::SessionCancelled(e) => self.set_status(&e.session, SessionStatus::Cancelled),
+            ClientEvent::SessionCancelled(e) => {
+                self.set_status(&e.session, SessionStatus::Cancelled)
+            }
             ClientEvent::NoShowRecorded(e) => self.set_status(&e.session, SessionStatus::NoShow),
             ClientEvent::PaymentRecorded(e) => {
                 self.payment_ids.insert(e.payment);
@@ -407,8 +414,11 @@ fn amending_roles(event_type: &str) -> &'static [Role] {
     use Role::*;
     match event_type {
         "ClientRegistered" => &[FrontDesk, Therapist],
-        "IntakeRecorded" | "PreparationRecorded" | "ExplorationRecorded"
-        | "IntegrationRecorded" | "OngoingCareRecorded" => &[Therapist],
+        "IntakeRecorded"
+        | "PreparationRecorded"
+        | "ExplorationRecorded"
+        | "IntegrationRecorded"
+        | "OngoingCareRecorded" => &[Therapist],
         "MedicalEvaluationRecorded" | "PrescriptionIssued" | "DoseAdjusted" => &[Prescriber],
         "ConsentRecorded"
         | "OutcomeMeasureRecorded"
@@ -880,10 +890,17 @@ impl ClientRecord {
             }
             CommandBody::RecordIntegration(c) => {
                 ctx.held_in_past(&c.span)?;
-                let Some(x) = self.explorations.iter().find(|x| x.session == c.exploration) else {
+                let Some(x) = self
+                    .explorations
+                    .iter()
+                    .find(|x| x.session == c.exploration)
+                else {
                     return refuse(
                         Rule::IntegrationUnknownExploration,
-                        format!("{} is not a recorded exploration of this client", c.exploration),
+                        format!(
+                            "{} is not a recorded exploration of this client",
+                            c.exploration
+                        ),
                     );
                 };
                 if c.span.start() < x.start {

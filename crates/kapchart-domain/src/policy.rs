@@ -38,8 +38,7 @@ impl Policy {
     pub fn standard() -> Self {
         Self {
             version: 1,
-            effective_from: DateTime::<Utc>::UNIX_EPOCH
-                + chrono::Duration::days(10_957), // 2000-01-01
+            effective_from: DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(10_957), // 2000-01-01
             bp_threshold: BloodPressure::new(140, 90).expect("140/90 is a valid reading"),
             min_days_between_explorations: 7,
             integration_window_days: 7,
@@ -233,9 +232,18 @@ mod tests {
             .unwrap();
         let june = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
         let july = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
-        assert_eq!(s.fees_on(june).unwrap().fee(BillableService::Exploration), Cents::dollars(550));
-        assert_eq!(s.fees_on(july).unwrap().fee(BillableService::Exploration), Cents::dollars(600));
-        assert!(s.fees_on(NaiveDate::from_ymd_opt(1999, 1, 1).unwrap()).is_none());
+        assert_eq!(
+            s.fees_on(june).unwrap().fee(BillableService::Exploration),
+            Cents::dollars(550)
+        );
+        assert_eq!(
+            s.fees_on(july).unwrap().fee(BillableService::Exploration),
+            Cents::dollars(600)
+        );
+        assert!(
+            s.fees_on(NaiveDate::from_ymd_opt(1999, 1, 1).unwrap())
+                .is_none()
+        );
     }
 
     #[test]
@@ -248,7 +256,10 @@ mod tests {
         p.integration_window_days = 0;
         assert!(matches!(
             PracticeSettings::new(vec![p], vec![FeeSchedule::standard()]),
-            Err(SettingsError::Invalid { field: "integration_window_days", .. })
+            Err(SettingsError::Invalid {
+                field: "integration_window_days",
+                ..
+            })
         ));
         let twice = vec![FeeSchedule::standard(), FeeSchedule::standard()];
         assert_eq!(

@@ -598,10 +598,7 @@ impl TimeSpan {
     /// A checked span.
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, ParseError> {
         if end <= start {
-            return Err(ParseError::new(
-                "time span",
-                "end must be after start",
-            ));
+            return Err(ParseError::new("time span", "end must be after start"));
         }
         if end - start > Duration::hours(24) {
             return Err(ParseError::new(
@@ -721,7 +718,10 @@ mod tests {
     fn cents_refuse_negative() {
         assert_eq!(Cents::dollars(175).get(), 17_500);
         assert!(Cents::new(-1).is_err());
-        assert_eq!(Cents::new(17_505).map(|c| c.to_string()), Ok("$175.05".into()));
+        assert_eq!(
+            Cents::new(17_505).map(|c| c.to_string()),
+            Ok("$175.05".into())
+        );
     }
 
     #[test]
@@ -733,21 +733,36 @@ mod tests {
         assert!(BloodPressure::parse("80/120").is_err());
         assert!(BloodPressure::parse("400/80").is_err());
         assert!(BloodPressure::parse("120-80").is_err());
-        assert!(serde_json::from_str::<BloodPressure>(r#"{"systolic":120,"diastolic":10}"#).is_err());
+        assert!(
+            serde_json::from_str::<BloodPressure>(r#"{"systolic":120,"diastolic":10}"#).is_err()
+        );
     }
 
     #[test]
     fn scores_follow_published_ranges() {
         for (max, parse) in [
-            (27, Phq9Score::new(27).is_ok() && Phq9Score::new(28).is_err()),
-            (21, Gad7Score::new(21).is_ok() && Gad7Score::new(22).is_err()),
-            (80, Pcl5Score::new(80).is_ok() && Pcl5Score::new(81).is_err()),
-            (63, BdiIiScore::new(63).is_ok() && BdiIiScore::new(64).is_err()),
+            (
+                27,
+                Phq9Score::new(27).is_ok() && Phq9Score::new(28).is_err(),
+            ),
+            (
+                21,
+                Gad7Score::new(21).is_ok() && Gad7Score::new(22).is_err(),
+            ),
+            (
+                80,
+                Pcl5Score::new(80).is_ok() && Pcl5Score::new(81).is_err(),
+            ),
+            (
+                63,
+                BdiIiScore::new(63).is_ok() && BdiIiScore::new(64).is_err(),
+            ),
         ] {
             assert!(parse, "range 0–{max}");
         }
         assert!(Phq9Score::new(-1).is_err());
-        let m: OutcomeMeasure = serde_json::from_str(r#"{"instrument":"bdi_ii","score":30}"#).unwrap();
+        let m: OutcomeMeasure =
+            serde_json::from_str(r#"{"instrument":"bdi_ii","score":30}"#).unwrap();
         assert_eq!(m, OutcomeMeasure::BdiIi(BdiIiScore::new(30).unwrap()));
     }
 
@@ -762,7 +777,9 @@ mod tests {
 
     #[test]
     fn spans_and_ranges_refuse_end_before_start() {
-        let t0 = DateTime::parse_from_rfc3339("2026-01-05T10:00:00Z").unwrap().to_utc();
+        let t0 = DateTime::parse_from_rfc3339("2026-01-05T10:00:00Z")
+            .unwrap()
+            .to_utc();
         assert!(TimeSpan::new(t0, t0).is_err());
         assert!(TimeSpan::new(t0, t0 - Duration::minutes(1)).is_err());
         assert!(TimeSpan::new(t0, t0 + Duration::hours(25)).is_err());
