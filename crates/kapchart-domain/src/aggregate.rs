@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
@@ -554,8 +554,10 @@ fn refuse<T>(rule: Rule, message: impl Into<String>) -> Result<T, ClientError> {
     Err(ClientError::refuse(rule, message))
 }
 
-fn days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> Duration {
-    (a - b).abs()
+/// Whole calendar days (UTC) between two instants, whatever the hour:
+/// Monday 10:00 to next Monday 09:00 is 7 days.
+fn calendar_days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    (a.date_naive() - b.date_naive()).num_days().abs()
 }
 
 impl ClientRecord {
@@ -910,8 +912,8 @@ impl ClientRecord {
                     ));
                 }
                 self.check_hold(&c.session, SessionKind::Integration, &c.span)?;
-                let window = Duration::days(i64::from(ctx.policy.integration_window_days));
-                if c.span.start() - x.start > window {
+                let window = i64::from(ctx.policy.integration_window_days);
+                if calendar_days_between(c.span.start(), x.start) > window {
                     ctx.stop(
                         Rule::IntegrationLate,
                         format!(
@@ -1166,8 +1168,11 @@ impl ClientRecord {
         others: &[DateTime<Utc>],
     ) -> Result<(), ClientError> {
         let min_days = ctx.policy.min_days_between_explorations;
-        let min = Duration::days(i64::from(min_days));
-        if others.iter().any(|&o| days_between(start, o) < min) {
+        let min = i64::from(min_days);
+        if others
+            .iter()
+            .any(|&o| calendar_days_between(start, o) < min)
+        {
             ctx.stop(
                 Rule::ExplorationTooSoon,
                 format!("explorations are to be at least {min_days} days apart"),
