@@ -34,6 +34,19 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Role::Therapist,
+        Role::Prescriber,
+        Role::FrontDesk,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    /// Every role's name, as serialized.
+    pub const NAMES: [&'static str; 5] =
+        ["therapist", "prescriber", "front_desk", "auditor", "admin"];
+
     /// The role's name as serialized.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -43,6 +56,22 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Admin => "admin",
         }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = ParseError;
+
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                ParseError::new(
+                    "role",
+                    format!("expected one of {}", Role::NAMES.join(", ")),
+                )
+            })
     }
 }
 
@@ -868,4 +897,19 @@ pub struct DischargeClient {
     pub reason: DischargeReason,
     /// Discharge summary.
     pub summary: Text,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_match_serde_and_parse_back() {
+        for (role, name) in Role::ALL.into_iter().zip(Role::NAMES) {
+            assert_eq!(role.as_str(), name);
+            assert_eq!(serde_json::to_string(&role).unwrap(), format!("\"{name}\""));
+            assert_eq!(name.parse::<Role>(), Ok(role));
+        }
+        assert!("janitor".parse::<Role>().is_err());
+    }
 }

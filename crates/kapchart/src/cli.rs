@@ -5,7 +5,9 @@ use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use kapchart_domain::Role;
 
 use crate::database_url::{DatabaseUrl, DatabaseUrlParser, redact_urls_in_text};
 use crate::exit::EXIT_STATUS_HELP;
@@ -259,8 +261,8 @@ pub struct UserAddArgs {
     /// Login name.
     pub username: String,
 
-    /// The user's role.
-    #[arg(long, value_enum)]
+    /// The user's role: therapist, prescriber, front_desk, auditor or admin.
+    #[arg(long, value_parser = PossibleValuesParser::new(Role::NAMES).try_map(|s| s.parse::<Role>()))]
     pub role: Role,
 
     /// Full name shown in the record.
@@ -273,22 +275,6 @@ pub struct UserAddArgs {
 pub struct UserNameArg {
     /// Login name.
     pub username: String,
-}
-
-/// Roles of a practice's users (spelled as in the domain's `Role`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum Role {
-    /// Intake, preparation, dosing sessions, integration.
-    Therapist,
-    /// Affiliated medical provider: evaluation, prescription, dose changes.
-    Prescriber,
-    /// Registration, scheduling, payments.
-    FrontDesk,
-    /// Read-only access to everything; runs reports and verification.
-    Auditor,
-    /// Users, practice policy, fee schedule, signing keys.
-    Admin,
 }
 
 impl Command {
