@@ -396,7 +396,9 @@ pub enum OutcomeMeasure {
 }
 
 /// Free text written by staff (notes, reasons, observations): trimmed,
-/// 1 to 20,000 characters. Its content is clinical and never logged.
+/// 1 to 20,000 characters, no control characters but line breaks and tabs
+/// (PostgreSQL's jsonb cannot hold NUL). Its content is clinical and never
+/// logged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Text(String);
@@ -410,6 +412,12 @@ impl Text {
         let t = raw.trim();
         if t.is_empty() {
             return Err(ParseError::new("text", "must not be empty"));
+        }
+        if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return Err(ParseError::new(
+                "text",
+                "must not contain control characters other than line breaks and tabs",
+            ));
         }
         let n = t.chars().count();
         if n > Self::MAX_CHARS {
@@ -795,5 +803,8 @@ mod tests {
         assert_eq!(Text::new("  ok ").unwrap().as_str(), "ok");
         assert!(Text::new("   ").is_err());
         assert!(Text::new(&"x".repeat(Text::MAX_CHARS + 1)).is_err());
+        assert!(Text::new("line one\nline two\ttabbed").is_ok());
+        assert!(Text::new("nul \u{0} inside").is_err());
+        assert!(Text::new("escape \u{1b}[31m").is_err());
     }
 }
