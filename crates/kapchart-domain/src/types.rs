@@ -413,7 +413,9 @@ impl Text {
         if t.is_empty() {
             return Err(ParseError::new("text", "must not be empty"));
         }
-        if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        if t.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
             return Err(ParseError::new(
                 "text",
                 "must not contain control characters other than line breaks and tabs",

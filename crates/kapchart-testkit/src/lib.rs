@@ -42,12 +42,12 @@ pub struct TestDb {
 impl TestDb {
     /// Drops the database (PostgreSQL) or removes the file (SQLite).
     pub async fn cleanup(mut self) {
-        if let (Some(name), Some(server)) = (self.name.take(), self.server.take()) {
-            if let Ok(mut conn) = PgConnection::connect(&server).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
+        if let (Some(name), Some(server)) = (self.name.take(), self.server.take())
+            && let Ok(mut conn) = PgConnection::connect(&server).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
         }
     }
 }

@@ -1,0 +1,290 @@
+//! Chain entries: [`Entry`] (what is hashed) and [`StoredEntry`] (an entry
+//! with its stored `hash`, as a row of the store or an entry of a bundle).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::canonical::canonical_json;
+use crate::error::AuditError;
+use crate::hash::Hash;
+
+/// One event of one aggregate's history, as it is hashed.
+///
+/// Its JSON ([`Entry::to_json`]) is an object with exactly these eight keys;
+/// its hash is SHA-256 of that object's RFC 8785 canonical bytes. Each
+/// aggregate's entries form a chain: the entry with `sequence` 1 has
+/// `prev_hash` [`Hash::ZERO`], every later one the previous entry's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// The aggregate type, `ClientRecord` for a client's record.
+    pub aggregate_type: String,
+    /// The aggregate id (the client id).
+    pub aggregate_id: String,
+    /// Position in the aggregate's history, from 1, without gaps.
+    pub sequence: u64,
+    /// The event's type name, e.g. `ClientRegistered`.
+    pub event_type: String,
+    /// The event's schema version, e.g. `"1"`.
+    pub event_version: String,
+    /// The event as stored (JSON, no floating-point numbers).
+    pub payload: Value,
+    /// A JSON object with at least `recorded_at` (RFC 3339, UTC),
+    /// `actor_id`, `actor_role` and `command_id`.
+    pub metadata: Value,
+    /// The previous entry's hash; [`Hash::ZERO`] for sequence 1.
+    pub prev_hash: Hash,
+}
+
+impl Entry {
+    /// The JSON object with exactly the eight entry keys.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        map.insert(
+            "aggregate_type".to_owned(),
+            Value::String(self.aggregate_type.clone()),
+        );
+        map.insert(
+            "aggregate_id".to_owned(),
+            Value::String(self.aggregate_id.clone()),
+        );
+        map.insert("sequence".to_owned(), Value::from(self.sequence));
+        map.insert(
+            "event_type".to_owned(),
+            Value::String(self.event_type.clone()),
+        );
+        map.insert(
+            "event_version".to_owned(),
+            Value::String(self.event_version.clone()),
+        );
+        map.insert("payload".to_owned(), self.payload.clone());
+        map.insert("metadata".to_owned(), self.metadata.clone());
+        map.insert(
+            "prev_hash".to_owned(),
+            Value::String(self.prev_hash.to_hex()),
+        );
+        Value::Object(map)
+    }
+
+    /// The RFC 8785 canonical bytes of [`Entry::to_json`].
+    ///
+    /// # Errors
+    /// [`AuditError::MetadataNotObject`], or a number-policy refusal from
+    /// [`canonical_json`] (a float, or an integer beyond ±(2^53 − 1),
+    /// `sequence` included).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, AuditError> {
+        if !self.metadata.is_object() {
+            return Err(AuditError::MetadataNotObject);
+        }
+        canonical_json(&self.to_json())
+    }
+
+    /// SHA-256 of [`Entry::canonical_bytes`]: the entry's `hash`.
+    ///
+    /// # Errors
+    /// As [`Entry::canonical_bytes`].
+    pub fn hash(&self) -> Result<Hash, AuditError> {
+        Ok(Hash::sha256(&self.canonical_bytes()?))
+    }
+
+    /// This entry with its computed hash.
+    ///
+    /// # Errors
+    /// As [`Entry::canonical_bytes`].
+    pub fn seal(self) -> Result<StoredEntry, AuditError> {
+        let hash = self.hash()?;
+        Ok(StoredEntry { entry: self, hash })
+    }
+}
+
+/// An [`Entry`] with the `hash` stored beside it: a row of the store, or an
+/// element of a bundle's `entries`.
+///
+/// Its JSON is the entry's eight keys plus `hash` (nine keys, no others).
+/// The stored hash is what was written, not necessarily the entry's true
+/// hash: verification compares the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredEntryWire", into = "StoredEntryWire")]
+pub struct StoredEntry {
+    /// The entry fields as stored.
+    pub entry: Entry,
+    /// The hash as stored.
+    pub hash: Hash,
+}
+
+impl StoredEntry {
+    /// The JSON object: the eight entry keys plus `hash`.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut json = self.entry.to_json();
+        if let Value::Object(map) = &mut json {
+            map.insert("hash".to_owned(), Value::String(self.hash.to_hex()));
+        }
+        json
+    }
+}
+
+/// The flat nine-key wire form of [`StoredEntry`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredEntryWire {
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: u64,
+    event_type: String,
+    event_version: String,
+    payload: Value,
+    metadata: Value,
+    prev_hash: Hash,
+    hash: Hash,
+}
+
+impl From<StoredEntryWire> for StoredEntry {
+    fn from(w: StoredEntryWire) -> Self {
+        StoredEntry {
+            entry: Entry {
+                aggregate_type: w.aggregate_type,
+                aggregate_id: w.aggregate_id,
+                sequence: w.sequence,
+                event_type: w.event_type,
+                event_version: w.event_version,
+                payload: w.payload,
+                metadata: w.metadata,
+                prev_hash: w.prev_hash,
+            },
+            hash: w.hash,
+        }
+    }
+}
+
+impl From<StoredEntry> for StoredEntryWire {
+    fn from(s: StoredEntry) -> Self {
+        let e = s.entry;
+        StoredEntryWire {
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
+            sequence: e.sequence,
+            event_type: e.event_type,
+            event_version: e.event_version,
+            payload: e.payload,
+            metadata: e.metadata,
+            prev_hash: e.prev_hash,
+            hash: s.hash,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            aggregate_type: "ClientRecord".to_owned(),
+            aggregate_id: "client-1".to_owned(),
+            sequence: 1,
+            event_type: "ClientRegistered".to_owned(),
+            event_version: "1".to_owned(),
+            payload: json!({"ClientRegistered": {"client_id": "client-1"}}),
+            metadata: json!({"actor_id": "t-rivera", "actor_role": "therapist", "command_id": "cmd-1", "recorded_at": "2026-01-05T20:00:00Z"}),
+            prev_hash: Hash::ZERO,
+        }
+    }
+
+    #[test]
+    fn json_has_exactly_the_eight_keys() {
+        let json = entry().to_json();
+        let keys: Vec<&str> = json
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            [
+                "aggregate_id",
+                "aggregate_type",
+                "event_type",
+                "event_version",
+                "metadata",
+                "payload",
+                "prev_hash",
+                "sequence"
+            ]
+        );
+        assert_eq!(json["prev_hash"], json!("0".repeat(64)));
+        assert_eq!(json["sequence"], json!(1));
+    }
+
+    #[test]
+    fn hash_is_sha256_of_canonical_bytes_and_covers_every_field() {
+        let e = entry();
+        let bytes = e.canonical_bytes().expect("canonical");
+        assert!(bytes.starts_with(b"{\"aggregate_id\":\"client-1\",\"aggregate_type\""));
+        assert_eq!(e.hash().expect("hash"), Hash::sha256(&bytes));
+        let base = e.hash().expect("hash");
+        let mut variants = Vec::new();
+        let mut v = e.clone();
+        v.aggregate_type.push('x');
+        variants.push(v);
+        let mut v = e.clone();
+        v.aggregate_id.push('x');
+        variants.push(v);
+        let mut v = e.clone();
+        v.sequence = 2;
+        variants.push(v);
+        let mut v = e.clone();
+        v.event_type.push('x');
+        variants.push(v);
+        let mut v = e.clone();
+        v.event_version = "2".to_owned();
+        variants.push(v);
+        let mut v = e.clone();
+        v.payload = json!({});
+        variants.push(v);
+        let mut v = e.clone();
+        v.metadata["recorded_at"] = json!("2026-01-05T20:00:01Z");
+        variants.push(v);
+        let mut v = e.clone();
+        v.prev_hash = Hash::sha256(b"x");
+        variants.push(v);
+        for v in variants {
+            assert_ne!(v.hash().expect("hash"), base, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_non_object_metadata_and_floats() {
+        let mut e = entry();
+        e.metadata = json!("text");
+        assert_eq!(e.hash(), Err(AuditError::MetadataNotObject));
+        let mut e = entry();
+        e.payload = json!({"dose_mg": 100.5});
+        assert_eq!(
+            e.hash(),
+            Err(AuditError::NonIntegerNumber {
+                pointer: "/payload/dose_mg".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn stored_entry_wire_form_is_nine_flat_keys() {
+        let stored = entry().seal().expect("seals");
+        let json = serde_json::to_value(&stored).expect("serializes");
+        assert_eq!(json, stored.to_json());
+        assert_eq!(json.as_object().expect("object").len(), 9);
+        assert_eq!(json["hash"], json!(stored.hash.to_hex()));
+        let back: StoredEntry = serde_json::from_value(json.clone()).expect("parses");
+        assert_eq!(back, stored);
+        let mut extra = json;
+        extra["note"] = json!("x");
+        assert!(serde_json::from_value::<StoredEntry>(extra).is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! The event store: cqrs-es in event-store mode over PostgreSQL (production)
+//! or SQLite (the embedded default), with every event hash-chained in the
+//! same transaction that writes it, and a global, position-ordered feed that
+//! never skips a late commit.
+//!
+//! postgres-es and sqlite-es write events in a transaction of their own, with
+//! no room for the chain, so [`EventRepository`] implements cqrs-es's
+//! `PersistedEventRepository` itself over the same table (postgres-es's
+//! columns plus `position`, `txid` on PostgreSQL, `prev_hash` and `hash`).
+
+mod error;
+mod feed;
+mod repo;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::CqrsFramework;
+use cqrs_es::persist::PersistedEventStore;
+use kapchart_domain::{ClientRecord, Command};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::StoreError;
+pub use feed::{Cursor, FeedEvent};
+pub use repo::EventRepository;
+
+static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// Where "now" comes from when an event is recorded.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// The aggregate type of client records, as stored.
+pub const CLIENT_RECORD: &str = <ClientRecord as cqrs_es::Aggregate>::TYPE;
+
+/// cqrs-es's event store over [`EventRepository`], in event-store mode.
+pub type ClientStore = PersistedEventStore<EventRepository, ClientRecord>;
+
+/// The command side: decide with `ClientRecord`, persist with the chain.
+pub type ClientCqrs = CqrsFramework<ClientRecord, ClientStore>;
+
+/// A connected database.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// PostgreSQL.
+    Postgres(PgPool),
+    /// SQLite, in WAL mode with `synchronous=FULL`.
+    Sqlite(SqlitePool),
+}
+
+impl Database {
+    /// Connects to `sqlite:PATH`, `sqlite://PATH`, `postgres://...` or
+    /// `postgresql://...`. A SQLite file is created when missing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(32)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(StoreError::connect)?;
+            Ok(Database::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::BadUrl)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .map_err(StoreError::connect)?;
+            Ok(Database::Sqlite(pool))
+        } else {
+            Err(StoreError::BadUrl)
+        }
+    }
+
+    /// Applies the engine's migrations; applying them again is harmless.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Database::Postgres(pool) => PG_MIGRATIONS.run(pool).await,
+            Database::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+        }
+        .map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+
+    /// Connects and migrates.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let db = Self::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// The engine's name, for messages.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Database::Postgres(_) => "postgresql",
+            Database::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The repository, recording events with `clock`.
+    pub fn repository(&self, clock: Clock) -> EventRepository {
+        EventRepository::new(self.clone(), clock)
+    }
+
+    /// The command side for client records.
+    pub fn client_cqrs(&self, clock: Clock, services: kapchart_domain::Services) -> ClientCqrs {
+        let store = PersistedEventStore::new_event_store(self.repository(clock));
+        CqrsFramework::new(store, vec![], services)
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        match self {
+            Database::Postgres(pool) => pool.close().await,
+            Database::Sqlite(pool) => pool.close().await,
+        }
+    }
+}
+
+/// The metadata the audit contract asks of every event (besides
+/// `recorded_at`, which the store stamps): who acted, in which role, and the
+/// command id. Pass it to `CqrsFramework::execute_with_metadata`.
+pub fn command_metadata(command: &Command) -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::from([
+        ("actor_id".to_owned(), command.actor.id.to_string()),
+        (
+            "actor_role".to_owned(),
+            command.actor.role.as_str().to_owned(),
+        ),
+        ("command_id".to_owned(), command.id.to_string()),
+    ])
+}
