@@ -572,3 +572,142 @@ pub fn discharge(on: NaiveDate) -> CommandBody {
         summary: text("protocol complete; PHQ-9 down from 19 to 6"),
     })
 }
+
+/// A practice whose commands go through cqrs-es into a real store
+/// (PostgreSQL or SQLite), with the chain. "Now" is shared by the commands
+/// and the store's clock, so `recorded_at` is deterministic.
+pub struct StoredPractice {
+    /// The database.
+    pub db: kapchart_store::Database,
+    /// The command side.
+    pub cqrs: kapchart_store::ClientCqrs,
+    /// Settings and other clients' bookings.
+    pub practice: Arc<InMemoryPractice>,
+    now: Arc<std::sync::Mutex<DateTime<Utc>>>,
+    next_command: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for StoredPractice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredPractice").finish_non_exhaustive()
+    }
+}
+
+impl StoredPractice {
+    /// Opens (and migrates) the database at `url`, on day 0.
+    pub async fn open(url: &str) -> Self {
+        let db = kapchart_store::Database::open(url)
+            .await
+            .expect("test database opens");
+        let now = Arc::new(std::sync::Mutex::new(day(0) + Duration::hours(20)));
+        let clock_now = Arc::clone(&now);
+        let clock: kapchart_store::Clock =
+            Arc::new(move || *clock_now.lock().unwrap_or_else(|p| p.into_inner()));
+        let practice = Arc::new(InMemoryPractice::new(PracticeSettings::standard()));
+        let services: Services = practice.clone();
+        let cqrs = db.client_cqrs(clock, services);
+        Self {
+            db,
+            cqrs,
+            practice,
+            now,
+            next_command: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Moves "now" to 20:00 on day `d`.
+    pub fn on(&self, d: i64) {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner()) = day(d) + Duration::hours(20);
+    }
+
+    /// "Now".
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A command by `actor`, now, with a fresh id.
+    pub fn command(&self, actor: Actor, body: CommandBody) -> Command {
+        let n = self
+            .next_command
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let id = CommandId::parse(&format!("cmd-{n}")).expect("valid command id");
+        Command::new(id, actor, self.now(), body)
+    }
+
+    /// Runs a command for `client` through cqrs-es and the store.
+    pub async fn run(
+        &self,
+        client: &str,
+        command: Command,
+    ) -> Result<(), cqrs_es::AggregateError<ClientError>> {
+        let metadata = kapchart_store::command_metadata(&command);
+        self.cqrs
+            .execute_with_metadata(client, command, metadata)
+            .await
+    }
+
+    /// Issues `body` as `actor` for `client`; panics when refused.
+    pub async fn ok(&self, client: &str, actor: Actor, body: CommandBody) {
+        let name = body.name();
+        let command = self.command(actor, body);
+        if let Err(e) = self.run(client, command).await {
+            panic!("{name} for {client} refused: {e}");
+        }
+    }
+
+    /// Registers `client` and takes it through intake, clearance,
+    /// prescription, consent, preparation and `explorations` dosed
+    /// explorations (each integrated two days later), starting on day
+    /// `start`. Leaves "now" after the last step.
+    pub async fn treat(&self, client: &str, start: i64, explorations: i64) {
+        self.on(start);
+        let register = match register_client() {
+            CommandBody::RegisterClient(mut r) => {
+                r.client_id = ClientId::parse(client).expect("valid client id");
+                CommandBody::RegisterClient(r)
+            }
+            other => other,
+        };
+        self.ok(client, front_desk(), register).await;
+        self.ok(
+            client,
+            therapist(),
+            intake("intake-1", span(start, 9, 10), Suitability::Suitable),
+        )
+        .await;
+        self.ok(
+            client,
+            prescriber(),
+            medical(date(start), Clearance::Cleared),
+        )
+        .await;
+        self.ok(client, prescriber(), standard_prescription("rx-1"))
+            .await;
+        self.ok(client, therapist(), consent(date(start))).await;
+        self.ok(
+            client,
+            therapist(),
+            preparation("prep-1", span(start, 10, 11)),
+        )
+        .await;
+        for k in 0..explorations {
+            let d = start + 7 + 7 * k;
+            let x = format!("x{}", k + 1);
+            self.on(d);
+            self.ok(
+                client,
+                therapist(),
+                exploration(&x, d, Some(150), bp(120, 80)),
+            )
+            .await;
+            self.on(d + 2);
+            self.ok(
+                client,
+                therapist(),
+                integration(&format!("i{}", k + 1), span(d + 2, 10, 11), &x),
+            )
+            .await;
+        }
+    }
+}

@@ -57,7 +57,8 @@ pub async fn read_after(
         Database::Postgres(pool) => {
             let rows = sqlx::query(
                 "SELECT txid::text AS txid, position, aggregate_type, aggregate_id, sequence, \
-                 event_type, event_version, payload, metadata, prev_hash, hash \
+                 event_type, event_version, payload::text AS payload, \
+                 metadata::text AS metadata, prev_hash, hash \
                  FROM events \
                  WHERE (txid, position) > ($1::text::xid8, $2) \
                    AND txid < pg_snapshot_xmin(pg_current_snapshot()) \

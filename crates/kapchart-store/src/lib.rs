@@ -8,6 +8,7 @@
 //! `PersistedEventRepository` itself over the same table (postgres-es's
 //! columns plus `position`, `txid` on PostgreSQL, `prev_hash` and `hash`).
 
+pub mod audit;
 mod error;
 mod feed;
 mod repo;

@@ -37,9 +37,6 @@ impl fmt::Debug for EventRepository {
     }
 }
 
-const COLUMNS: &str = "position, aggregate_type, aggregate_id, sequence, event_type, \
-                       event_version, payload, metadata, prev_hash, hash";
-
 impl EventRepository {
     /// A repository over `db`, stamping `recorded_at` from `clock`.
     pub fn new(db: Database, clock: Clock) -> Self {
@@ -63,8 +60,8 @@ impl EventRepository {
         match &self.db {
             Database::Postgres(pool) => {
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
-                     AND sequence > $3 ORDER BY sequence"
+                    "SELECT {RAW_COLUMNS_PG} FROM events WHERE aggregate_type = $1 \
+                     AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence"
                 );
                 let rows = sqlx::query(&sql)
                     .bind(aggregate_type)
@@ -77,8 +74,8 @@ impl EventRepository {
             }
             Database::Sqlite(pool) => {
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM events WHERE aggregate_type = ?1 AND aggregate_id = ?2 \
-                     AND sequence > ?3 ORDER BY sequence"
+                    "SELECT {RAW_COLUMNS_SQLITE} FROM events WHERE aggregate_type = ?1 \
+                     AND aggregate_id = ?2 AND sequence > ?3 ORDER BY sequence"
                 );
                 let rows = sqlx::query(&sql)
                     .bind(aggregate_type)
@@ -261,105 +258,111 @@ fn write_error(e: sqlx::Error) -> PersistenceError {
     }
 }
 
-fn corrupt(position: i64, reason: impl fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        position,
-        reason: reason.to_string(),
-    }
+/// A stored row as text, before any parsing: what verification reads, so
+/// that a row it cannot parse is reported, not fatal.
+#[derive(Debug, Clone)]
+pub(crate) struct RawRow {
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub metadata: String,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
-fn build(
-    position: i64,
-    fields: (
-        String,
-        String,
-        i64,
-        String,
-        String,
-        Value,
-        Value,
-        String,
-        String,
-    ),
-) -> Result<FeedEvent, StoreError> {
-    let (
-        aggregate_type,
-        aggregate_id,
-        sequence,
-        event_type,
-        event_version,
-        payload,
-        metadata,
-        prev,
-        hash,
-    ) = fields;
-    let sequence = u64::try_from(sequence).map_err(|_| corrupt(position, "negative sequence"))?;
-    // A stored hash that is not 64 hex digits is kept as all-ones so that
-    // verification reports it as a mismatch rather than failing to read.
-    let parse = |h: &str| Hash::from_hex(h).unwrap_or(Hash::from_bytes([0xff; 32]));
-    Ok(FeedEvent {
-        position,
-        txid: None,
-        stored: StoredEntry {
+/// Columns of [`RawRow`], JSON as text on both engines.
+pub(crate) const RAW_COLUMNS_PG: &str = "position, aggregate_type, aggregate_id, sequence, \
+     event_type, event_version, payload::text AS payload, metadata::text AS metadata, \
+     prev_hash, hash";
+pub(crate) const RAW_COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate_id, sequence, \
+     event_type, event_version, payload, metadata, prev_hash, hash";
+
+impl RawRow {
+    pub(crate) fn from_pg(row: &PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            position: row.try_get("position")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get("payload")?,
+            metadata: row.try_get("metadata")?,
+            prev_hash: row.try_get("prev_hash")?,
+            hash: row.try_get("hash")?,
+        })
+    }
+
+    pub(crate) fn from_sqlite(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            position: row.try_get("position")?,
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get("payload")?,
+            metadata: row.try_get("metadata")?,
+            prev_hash: row.try_get("prev_hash")?,
+            hash: row.try_get("hash")?,
+        })
+    }
+
+    /// The sequence as stored, clamped to 0 when negative (for reporting).
+    pub(crate) fn sequence_u64(&self) -> u64 {
+        u64::try_from(self.sequence).unwrap_or(0)
+    }
+
+    /// Parses the row; the reason names the column, never its content.
+    pub(crate) fn decode(&self) -> Result<StoredEntry, String> {
+        let sequence =
+            u64::try_from(self.sequence).map_err(|_| "sequence is negative".to_owned())?;
+        let json = |text: &str, column: &str| {
+            serde_json::from_str::<Value>(text).map_err(|_| format!("{column} is not JSON"))
+        };
+        let hash = |text: &str, column: &str| {
+            Hash::from_hex(text).map_err(|_| format!("{column} is not 64 lowercase hex digits"))
+        };
+        Ok(StoredEntry {
             entry: Entry {
-                aggregate_type,
-                aggregate_id,
+                aggregate_type: self.aggregate_type.clone(),
+                aggregate_id: self.aggregate_id.clone(),
                 sequence,
-                event_type,
-                event_version,
-                payload,
-                metadata,
-                prev_hash: parse(&prev),
+                event_type: self.event_type.clone(),
+                event_version: self.event_version.clone(),
+                payload: json(&self.payload, "payload")?,
+                metadata: json(&self.metadata, "metadata")?,
+                prev_hash: hash(&self.prev_hash, "prev_hash")?,
             },
-            hash: parse(&hash),
-        },
-    })
+            hash: hash(&self.hash, "hash")?,
+        })
+    }
+
+    fn into_feed(self) -> Result<FeedEvent, StoreError> {
+        let stored = self.decode().map_err(|reason| StoreError::Corrupt {
+            position: self.position,
+            reason,
+        })?;
+        Ok(FeedEvent {
+            position: self.position,
+            txid: None,
+            stored,
+        })
+    }
 }
 
 pub(crate) fn pg_row(row: &PgRow) -> Result<FeedEvent, StoreError> {
-    let position: i64 = row.try_get("position").map_err(StoreError::query)?;
-    let get = |e: sqlx::Error| corrupt(position, describe(&e));
-    let mut event = build(
-        position,
-        (
-            row.try_get("aggregate_type").map_err(get)?,
-            row.try_get("aggregate_id").map_err(get)?,
-            row.try_get("sequence").map_err(get)?,
-            row.try_get("event_type").map_err(get)?,
-            row.try_get("event_version").map_err(get)?,
-            row.try_get("payload").map_err(get)?,
-            row.try_get("metadata").map_err(get)?,
-            row.try_get("prev_hash").map_err(get)?,
-            row.try_get("hash").map_err(get)?,
-        ),
-    )?;
-    if let Ok(txid) = row.try_get::<String, _>("txid") {
-        event.txid = Some(txid);
-    }
-    Ok(event)
+    RawRow::from_pg(row).map_err(StoreError::query)?.into_feed()
 }
 
 pub(crate) fn sqlite_row(row: &SqliteRow) -> Result<FeedEvent, StoreError> {
-    let position: i64 = row.try_get("position").map_err(StoreError::query)?;
-    let get = |e: sqlx::Error| corrupt(position, describe(&e));
-    let json = |text: String| {
-        serde_json::from_str::<Value>(&text)
-            .map_err(|e| corrupt(position, format!("not JSON: {e}")))
-    };
-    build(
-        position,
-        (
-            row.try_get("aggregate_type").map_err(get)?,
-            row.try_get("aggregate_id").map_err(get)?,
-            row.try_get("sequence").map_err(get)?,
-            row.try_get("event_type").map_err(get)?,
-            row.try_get("event_version").map_err(get)?,
-            json(row.try_get("payload").map_err(get)?)?,
-            json(row.try_get("metadata").map_err(get)?)?,
-            row.try_get("prev_hash").map_err(get)?,
-            row.try_get("hash").map_err(get)?,
-        ),
-    )
+    RawRow::from_sqlite(row)
+        .map_err(StoreError::query)?
+        .into_feed()
 }
 
 fn to_serialized(event: FeedEvent) -> SerializedEvent {

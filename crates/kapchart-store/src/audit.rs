@@ -1,0 +1,483 @@
+//! Verification, checkpoints and one-client bundles over the stored log.
+//!
+//! The format and the checks are `kapchart-audit`'s (docs/audit-format.md);
+//! this module streams the rows to them and keeps the checkpoint log.
+
+use futures_util::TryStreamExt;
+use kapchart_audit::{
+    Bundle, Finding, HeadLeaf, LogVerifier, SignedCheckpoint, Statement, StoredEntry, build_bundle,
+    heads_root, public_key_of, verify_heads,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::Database;
+use crate::error::StoreError;
+use crate::repo::{RAW_COLUMNS_PG, RAW_COLUMNS_SQLITE, RawRow};
+
+/// A checkpoint as `kapchart checkpoint` prints it and an auditor keeps it:
+/// the signed statement, the public key, and the head leaves it commits to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointFile {
+    /// Its number in the checkpoint log (1, 2, ...).
+    pub number: u64,
+    /// The signed statement.
+    pub checkpoint: SignedCheckpoint,
+    /// Hex Ed25519 public key.
+    pub public_key: String,
+    /// Every chain head, in tree order: the leaves of `root_hash`.
+    pub heads: Vec<HeadLeaf>,
+}
+
+/// Something wrong with a checkpoint rather than with a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointProblem {
+    /// Which checkpoint (0 for a checkpoint file that names none).
+    pub number: u64,
+    /// Where it came from: `file` or `log`.
+    pub source: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// Rows read.
+    pub rows: u64,
+    /// Aggregates (clients) read.
+    pub aggregates: u64,
+    /// Checkpoints of the log checked.
+    pub checkpoints: u64,
+    /// Every chain finding: aggregate, sequence and kind.
+    pub findings: Vec<Finding>,
+    /// Problems with checkpoints (signatures, links, roots).
+    pub checkpoint_problems: Vec<CheckpointProblem>,
+    /// The current heads, in tree order.
+    #[serde(skip)]
+    pub heads: Vec<HeadLeaf>,
+}
+
+impl VerifyReport {
+    /// True when nothing is wrong.
+    pub fn is_intact(&self) -> bool {
+        self.findings.is_empty() && self.checkpoint_problems.is_empty()
+    }
+}
+
+/// What to verify.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Only this client.
+    pub client: Option<String>,
+    /// A checkpoint kept outside the database to check against (detects a
+    /// truncated tail, a removed client and a database rolled back).
+    pub checkpoint: Option<CheckpointFile>,
+    /// The public key checkpoints must be signed with.
+    pub public_key: Option<[u8; 32]>,
+}
+
+const AGGREGATE: &str = crate::CLIENT_RECORD;
+
+/// Verifies the log: every chain, the checkpoint log, and the log against a
+/// checkpoint (the one given, else the latest in the log). `progress` is
+/// called with the number of rows read so far.
+pub async fn verify(
+    db: &Database,
+    options: &VerifyOptions,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+    let log = load_checkpoints(db).await?;
+    check_log(&log, options.public_key.as_ref(), &mut report);
+
+    let reference: Option<(&'static str, &CheckpointFile)> = match &options.checkpoint {
+        Some(file) => Some(("file", file)),
+        None => log.last().map(|c| ("log", c)),
+    };
+    let mut leaves: Vec<HeadLeaf> = Vec::new();
+    if let Some((source, file)) = reference {
+        if source == "file" {
+            check_file(file, options.public_key.as_ref(), &mut report);
+            if let Some(stored) = log.iter().find(|c| c.number == file.number)
+                && stored.checkpoint != file.checkpoint
+            {
+                report.checkpoint_problems.push(CheckpointProblem {
+                    number: file.number,
+                    source: "log",
+                    problem: "the log's checkpoint of this number differs from the file".into(),
+                });
+            }
+        }
+        leaves = file
+            .heads
+            .iter()
+            .filter(|h| {
+                h.aggregate_type == AGGREGATE
+                    && options
+                        .client
+                        .as_deref()
+                        .is_none_or(|c| c == h.aggregate_id)
+            })
+            .cloned()
+            .collect();
+    }
+    let mut verifier = LogVerifier::with_checkpoint(&leaves)
+        .map_err(|e| StoreError::Query(format!("checkpoint heads: {e}")))?;
+
+    let mut rows = 0_u64;
+    let mut push = |raw: RawRow, report: &mut VerifyReport| -> Result<(), StoreError> {
+        rows += 1;
+        if rows.is_multiple_of(4096) {
+            progress(rows);
+        }
+        let found = match raw.decode() {
+            Ok(entry) => verifier.push(&entry),
+            Err(reason) => verifier.push_unreadable(
+                &raw.aggregate_type,
+                &raw.aggregate_id,
+                raw.sequence_u64(),
+                &reason,
+            ),
+        }
+        .map_err(|e| StoreError::Query(e.to_string()))?;
+        report.findings.extend(found);
+        Ok(())
+    };
+    match db {
+        Database::Postgres(pool) => {
+            let (sql, client) = scan_sql(RAW_COLUMNS_PG, "$1", options.client.as_deref());
+            let mut q = sqlx::query(&sql);
+            if let Some(c) = client {
+                q = q.bind(c);
+            }
+            let mut stream = q.fetch(pool);
+            while let Some(row) = stream.try_next().await.map_err(StoreError::query)? {
+                push(
+                    RawRow::from_pg(&row).map_err(StoreError::query)?,
+                    &mut report,
+                )?;
+            }
+        }
+        Database::Sqlite(pool) => {
+            let (sql, client) = scan_sql(RAW_COLUMNS_SQLITE, "?1", options.client.as_deref());
+            let mut q = sqlx::query(&sql);
+            if let Some(c) = client {
+                q = q.bind(c);
+            }
+            let mut stream = q.fetch(pool);
+            while let Some(row) = stream.try_next().await.map_err(StoreError::query)? {
+                push(
+                    RawRow::from_sqlite(&row).map_err(StoreError::query)?,
+                    &mut report,
+                )?;
+            }
+        }
+    }
+    progress(rows);
+    let end = verifier.finish();
+    report.findings.extend(end.findings);
+    report.rows = end.rows;
+    report.aggregates = end.aggregates;
+    report.heads = end.heads;
+    report.checkpoints = log.len() as u64;
+    Ok(report)
+}
+
+fn scan_sql<'a>(columns: &str, param: &str, client: Option<&'a str>) -> (String, Option<&'a str>) {
+    let filter = match client {
+        Some(_) => format!("WHERE aggregate_type = '{AGGREGATE}' AND aggregate_id = {param}"),
+        None => String::new(),
+    };
+    (
+        format!(
+            "SELECT {columns} FROM events {filter} ORDER BY aggregate_type, aggregate_id, sequence"
+        ),
+        client,
+    )
+}
+
+/// Checks a checkpoint file on its own: signature (under the expected key,
+/// when given, else the file's own) and that its heads make its root.
+fn check_file(file: &CheckpointFile, expected: Option<&[u8; 32]>, report: &mut VerifyReport) {
+    let mut problem = |text: String| {
+        report.checkpoint_problems.push(CheckpointProblem {
+            number: file.number,
+            source: "file",
+            problem: text,
+        });
+    };
+    let key = match kapchart_audit::parse_public_key(&file.public_key) {
+        Ok(k) => k,
+        Err(e) => {
+            problem(format!("public key: {e}"));
+            return;
+        }
+    };
+    if let Some(expected) = expected
+        && *expected != key
+    {
+        problem("signed with another key than the one expected".into());
+    }
+    let key = expected.copied().unwrap_or(key);
+    if let Err(e) = file.checkpoint.verify(&key) {
+        problem(format!("signature: {e}"));
+    }
+    if let Err(e) = verify_heads(&file.checkpoint.statement, &file.heads) {
+        problem(format!("heads: {e}"));
+    }
+}
+
+/// Checks the stored checkpoint log: numbers 1..n, each `previous` the
+/// hash of the statement before, heads that make the root, and signatures.
+fn check_log(log: &[CheckpointFile], public_key: Option<&[u8; 32]>, report: &mut VerifyReport) {
+    let mut previous = kapchart_audit::Hash::ZERO;
+    for (i, c) in log.iter().enumerate() {
+        let mut problem = |text: String| {
+            report.checkpoint_problems.push(CheckpointProblem {
+                number: c.number,
+                source: "log",
+                problem: text,
+            });
+        };
+        if c.number != i as u64 + 1 {
+            problem(format!("expected checkpoint number {}", i + 1));
+        }
+        if c.checkpoint.statement.previous != previous {
+            problem("previous is not the hash of the checkpoint before".into());
+        }
+        if let Err(e) = verify_heads(&c.checkpoint.statement, &c.heads) {
+            problem(format!("heads: {e}"));
+        }
+        // Under the operator's key when known; else under the key stored
+        // with the checkpoint (which still catches a damaged signature).
+        let key = match public_key {
+            Some(k) => Ok(*k),
+            None => kapchart_audit::parse_public_key(&c.public_key),
+        };
+        match key {
+            Ok(key) => {
+                if let Err(e) = c.checkpoint.verify(&key) {
+                    problem(format!("signature: {e}"));
+                }
+            }
+            Err(e) => problem(format!("public key: {e}")),
+        }
+        previous = c
+            .checkpoint
+            .statement
+            .hash()
+            .unwrap_or(kapchart_audit::Hash::ZERO);
+    }
+}
+
+/// Every checkpoint of the log, oldest first.
+pub async fn load_checkpoints(db: &Database) -> Result<Vec<CheckpointFile>, StoreError> {
+    let rows: Vec<(i64, String, String, String, String)> = match db {
+        Database::Postgres(pool) => sqlx::query(
+            "SELECT number, statement::text AS statement, signature, public_key, \
+             heads::text AS heads FROM checkpoints ORDER BY number",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query)?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("number")?,
+                r.try_get("statement")?,
+                r.try_get("signature")?,
+                r.try_get("public_key")?,
+                r.try_get("heads")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::query)?,
+        Database::Sqlite(pool) => sqlx::query_as(
+            "SELECT number, statement, signature, public_key, heads FROM checkpoints \
+             ORDER BY number",
+        )
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query)?,
+    };
+    rows.into_iter()
+        .map(|(number, statement, signature, public_key, heads)| {
+            let corrupt = |what: &str| StoreError::Corrupt {
+                position: number,
+                reason: format!("checkpoint {number}: {what} is unreadable"),
+            };
+            Ok(CheckpointFile {
+                number: u64::try_from(number).map_err(|_| corrupt("number"))?,
+                checkpoint: SignedCheckpoint {
+                    statement: serde_json::from_str(&statement)
+                        .map_err(|_| corrupt("statement"))?,
+                    signature,
+                },
+                public_key,
+                heads: serde_json::from_str(&heads).map_err(|_| corrupt("heads"))?,
+            })
+        })
+        .collect()
+}
+
+/// Why a checkpoint was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointRefused {
+    /// The log is not intact: a checkpoint would vouch for tampered rows.
+    #[error("the log is not intact ({} findings, {} checkpoint problems): run kapchart verify", .0.findings.len(), .0.checkpoint_problems.len())]
+    NotIntact(Box<VerifyReport>),
+    /// A store error.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Verifies the log, then signs a checkpoint over every chain head and
+/// appends it to the checkpoint log. `issued_at` is RFC 3339 UTC ("now").
+pub async fn checkpoint(
+    db: &Database,
+    secret_key: &[u8; 32],
+    issued_at: &str,
+) -> Result<CheckpointFile, CheckpointRefused> {
+    let public_key = public_key_of(secret_key);
+    let options = VerifyOptions {
+        public_key: Some(public_key),
+        ..VerifyOptions::default()
+    };
+    let report = verify(db, &options, &|_| {}).await?;
+    if !report.is_intact() {
+        return Err(CheckpointRefused::NotIntact(Box::new(report)));
+    }
+    let log = load_checkpoints(db).await?;
+    let (number, previous) = match log.last() {
+        Some(last) => (
+            last.number + 1,
+            last.checkpoint
+                .statement
+                .hash()
+                .map_err(|e| StoreError::Query(e.to_string()))?,
+        ),
+        None => (1, kapchart_audit::Hash::ZERO),
+    };
+    let heads = report.heads;
+    let root = heads_root(&heads).map_err(|e| StoreError::Query(e.to_string()))?;
+    let statement = Statement::new(heads.len() as u64, root, issued_at, previous, &public_key)
+        .map_err(|e| StoreError::Query(e.to_string()))?;
+    let signed = SignedCheckpoint::sign(statement, secret_key)
+        .map_err(|e| StoreError::Query(e.to_string()))?;
+    let statement_json =
+        serde_json::to_string(&signed.statement).map_err(|e| StoreError::Query(e.to_string()))?;
+    let heads_json = serde_json::to_string(&heads).map_err(|e| StoreError::Query(e.to_string()))?;
+    let n = i64::try_from(number).map_err(|_| StoreError::Query("too many checkpoints".into()))?;
+    let inserted = match db {
+        Database::Postgres(pool) => sqlx::query(
+            "INSERT INTO checkpoints (number, statement, signature, public_key, heads) \
+                 VALUES ($1, $2::jsonb, $3, $4, $5::jsonb)",
+        )
+        .bind(n)
+        .bind(&statement_json)
+        .bind(&signed.signature)
+        .bind(hex_key(&public_key))
+        .bind(&heads_json)
+        .execute(pool)
+        .await
+        .map(|_| ()),
+        Database::Sqlite(pool) => sqlx::query(
+            "INSERT INTO checkpoints (number, statement, signature, public_key, heads) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(n)
+        .bind(&statement_json)
+        .bind(&signed.signature)
+        .bind(hex_key(&public_key))
+        .bind(&heads_json)
+        .execute(pool)
+        .await
+        .map(|_| ()),
+    };
+    inserted.map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Query("another checkpoint was taken at the same time; try again".into())
+        }
+        _ => StoreError::query(e),
+    })?;
+    Ok(CheckpointFile {
+        number,
+        checkpoint: signed,
+        public_key: hex_key(&public_key),
+        heads,
+    })
+}
+
+fn hex_key(key: &[u8; 32]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a bundle could not be exported.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// No such client.
+    #[error("no client with that id")]
+    UnknownClient,
+    /// A checkpoint was needed and could not be taken.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointRefused),
+    /// The bundle failed its own verification.
+    #[error("the bundle does not verify: {0}")]
+    Bundle(#[from] kapchart_audit::BundleError),
+    /// A store error.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The one-client bundle: the client's entries up to its head in the latest
+/// checkpoint, with the inclusion proof. When the latest checkpoint does not
+/// hold the client's current head, a new checkpoint is taken first.
+pub async fn export_bundle(
+    db: &Database,
+    client: &str,
+    secret_key: &[u8; 32],
+    issued_at: &str,
+) -> Result<Bundle, ExportError> {
+    let repo = db.repository(crate::system_clock());
+    let entries: Vec<StoredEntry> = repo
+        .events_of(AGGREGATE, client, 0)
+        .await?
+        .into_iter()
+        .map(|e| e.stored)
+        .collect();
+    let Some(last) = entries.last() else {
+        return Err(ExportError::UnknownClient);
+    };
+    let current = (last.entry.sequence, last.hash);
+    let log = load_checkpoints(db).await?;
+    let covers = |c: &CheckpointFile| {
+        c.heads.iter().any(|h| {
+            h.aggregate_type == AGGREGATE
+                && h.aggregate_id == client
+                && (h.sequence, h.hash) == current
+        })
+    };
+    let public_key = public_key_of(secret_key);
+    let file = match log.into_iter().last().filter(covers) {
+        Some(c) => c,
+        None => checkpoint(db, secret_key, issued_at).await?,
+    };
+    let head = file
+        .heads
+        .iter()
+        .find(|h| h.aggregate_type == AGGREGATE && h.aggregate_id == client)
+        .map(|h| h.sequence)
+        .ok_or(ExportError::UnknownClient)?;
+    let entries: Vec<StoredEntry> = entries
+        .into_iter()
+        .take_while(|e| e.entry.sequence <= head)
+        .collect();
+    Ok(build_bundle(
+        entries,
+        file.checkpoint,
+        &public_key,
+        &file.heads,
+    )?)
+}
