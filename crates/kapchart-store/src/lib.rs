@@ -21,7 +21,8 @@ use chrono::{DateTime, Utc};
 use cqrs_es::CqrsFramework;
 use cqrs_es::persist::PersistedEventStore;
 use kapchart_domain::{ClientRecord, Command};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -65,6 +66,13 @@ impl Database {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl)?;
+            // One direct connection first: an unreachable server or a wrong
+            // password fails at once with its own reason, not after the
+            // pool's acquire timeout.
+            let probe = PgConnection::connect_with(&options)
+                .await
+                .map_err(StoreError::connect)?;
+            let _ = probe.close().await;
             let pool = PgPoolOptions::new()
                 .max_connections(32)
                 .acquire_timeout(Duration::from_secs(10))

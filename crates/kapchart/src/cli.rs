@@ -15,6 +15,9 @@ use crate::exit::EXIT_STATUS_HELP;
 /// Database used when neither `--database-url` nor `DATABASE_URL` is given.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kapchart.db";
 
+/// Signing key file used when neither `--key-file` nor `KAPCHART_KEY_FILE` is given.
+pub const DEFAULT_KEY_FILE: &str = "kapchart-signing.key";
+
 /// Address `kapchart serve` listens on by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
@@ -49,6 +52,18 @@ pub struct GlobalArgs {
         value_parser = DatabaseUrlParser,
     )]
     pub database_url: DatabaseUrl,
+
+    /// File holding the Ed25519 key that signs checkpoints (64 hex digits),
+    /// kept outside the database. Created on first use by `checkpoint` and
+    /// `export`; `verify` trusts its public key.
+    #[arg(
+        long,
+        global = true,
+        env = "KAPCHART_KEY_FILE",
+        value_name = "PATH",
+        default_value = DEFAULT_KEY_FILE,
+    )]
+    pub key_file: PathBuf,
 
     /// More log output on stderr: -v info, -vv debug, -vvv trace.
     ///
@@ -159,10 +174,6 @@ pub struct CheckpointArgs {
     /// Print the checkpoint public key (hex) instead of signing a checkpoint.
     #[arg(long)]
     pub public_key: bool,
-
-    /// File holding the Ed25519 signing key.
-    #[arg(long, value_name = "PATH")]
-    pub key_file: Option<PathBuf>,
 }
 
 /// Arguments of `kapchart export`.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::exit::{EX_FAILURE, EX_UNAVAILABLE};
+use crate::exit::{EX_FAILURE, EX_UNAVAILABLE, EX_USAGE};
 
 /// Why a subcommand did not succeed. `main` prints it as one line on stderr,
 /// prefixed with `kapchart: `, and exits with [`CommandError::exit_code`].
@@ -14,8 +14,13 @@ pub enum CommandError {
         /// The subcommand as typed, e.g. `serve` or `user add`.
         command: &'static str,
     },
-    /// The subcommand ran and failed (exit status [`EX_FAILURE`]).
+    /// The subcommand ran and failed, or found the record not intact
+    /// (exit status [`EX_FAILURE`]).
     Failed(anyhow::Error),
+    /// The command could not run: bad input it was given, or the database
+    /// could not be reached (exit status [`EX_USAGE`]). The message names
+    /// what is wrong and never holds a password.
+    Usage(String),
 }
 
 impl CommandError {
@@ -25,6 +30,7 @@ impl CommandError {
         match self {
             Self::NotAvailable { .. } => EX_UNAVAILABLE,
             Self::Failed(_) => EX_FAILURE,
+            Self::Usage(_) => EX_USAGE,
         }
     }
 }
@@ -39,6 +45,7 @@ impl fmt::Display for CommandError {
                 )
             }
             Self::Failed(err) => write!(f, "{err:#}"),
+            Self::Usage(message) => f.write_str(message),
         }
     }
 }
@@ -46,7 +53,7 @@ impl fmt::Display for CommandError {
 impl std::error::Error for CommandError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::NotAvailable { .. } => None,
+            Self::NotAvailable { .. } | Self::Usage(_) => None,
             Self::Failed(err) => Some(err.as_ref()),
         }
     }

@@ -22,8 +22,9 @@ pub const EX_UNAVAILABLE: u8 = 69;
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0   success
-  1   the command ran and failed
-  2   usage error: unknown subcommand, bad flag or bad value (clap)
+  1   the command ran and failed; for verify: the record is not intact
+  2   usage error (unknown subcommand, bad flag or value, unreadable input
+      file) or the database cannot be reached
   69  the subcommand is not available yet (EX_UNAVAILABLE in sysexits.h)
 
 Logs go to stderr (default level warn; -v info, -vv debug, -vvv trace; \

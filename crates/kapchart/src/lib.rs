@@ -9,6 +9,7 @@ pub mod commands;
 pub mod database_url;
 pub mod error;
 pub mod exit;
+pub mod keys;
 pub mod logging;
 
 pub use cli::{Cli, Command, UserCommand};
