@@ -74,7 +74,9 @@ pub struct VerifyOptions {
     /// A checkpoint kept outside the database to check against (detects a
     /// truncated tail, a removed client and a database rolled back).
     pub checkpoint: Option<CheckpointFile>,
-    /// The public key checkpoints must be signed with.
+    /// A trusted public key: checkpoints (in the log or the file) signed by
+    /// any other key are reported. Without one, each checkpoint is checked
+    /// under the key stored with it.
     pub public_key: Option<[u8; 32]>,
 }
 
@@ -198,9 +200,10 @@ fn scan_sql<'a>(columns: &str, param: &str, client: Option<&'a str>) -> (String,
     )
 }
 
-/// Checks a checkpoint file on its own: signature (under the expected key,
-/// when given, else the file's own) and that its heads make its root.
-fn check_file(file: &CheckpointFile, expected: Option<&[u8; 32]>, report: &mut VerifyReport) {
+/// Checks a checkpoint file on its own: its signature under its own key
+/// (which must be the trusted key, when one is given) and that its heads
+/// make its root.
+fn check_file(file: &CheckpointFile, trusted: Option<&[u8; 32]>, report: &mut VerifyReport) {
     let mut problem = |text: String| {
         report.checkpoint_problems.push(CheckpointProblem {
             number: file.number,
@@ -215,12 +218,11 @@ fn check_file(file: &CheckpointFile, expected: Option<&[u8; 32]>, report: &mut V
             return;
         }
     };
-    if let Some(expected) = expected
-        && *expected != key
+    if let Some(trusted) = trusted
+        && *trusted != key
     {
-        problem("signed with another key than the one expected".into());
+        problem("signed with a key other than the trusted public key".into());
     }
-    let key = expected.copied().unwrap_or(key);
     if let Err(e) = file.checkpoint.verify(&key) {
         problem(format!("signature: {e}"));
     }
@@ -230,8 +232,11 @@ fn check_file(file: &CheckpointFile, expected: Option<&[u8; 32]>, report: &mut V
 }
 
 /// Checks the stored checkpoint log: numbers 1..n, each `previous` the
-/// hash of the statement before, heads that make the root, and signatures.
-fn check_log(log: &[CheckpointFile], public_key: Option<&[u8; 32]>, report: &mut VerifyReport) {
+/// hash of the statement before, heads that make the root, and each
+/// signature under the key stored with it (keys may be rotated). With a
+/// trusted key, checkpoints signed by any other key are reported: whoever
+/// can rewrite the database could re-sign the log with a key of their own.
+fn check_log(log: &[CheckpointFile], trusted: Option<&[u8; 32]>, report: &mut VerifyReport) {
     let mut previous = kapchart_audit::Hash::ZERO;
     for (i, c) in log.iter().enumerate() {
         let mut problem = |text: String| {
@@ -250,16 +255,15 @@ fn check_log(log: &[CheckpointFile], public_key: Option<&[u8; 32]>, report: &mut
         if let Err(e) = verify_heads(&c.checkpoint.statement, &c.heads) {
             problem(format!("heads: {e}"));
         }
-        // Under the operator's key when known; else under the key stored
-        // with the checkpoint (which still catches a damaged signature).
-        let key = match public_key {
-            Some(k) => Ok(*k),
-            None => kapchart_audit::parse_public_key(&c.public_key),
-        };
-        match key {
+        match kapchart_audit::parse_public_key(&c.public_key) {
             Ok(key) => {
                 if let Err(e) = c.checkpoint.verify(&key) {
                     problem(format!("signature: {e}"));
+                }
+                if let Some(trusted) = trusted
+                    && *trusted != key
+                {
+                    problem("signed with a key other than the trusted public key".into());
                 }
             }
             Err(e) => problem(format!("public key: {e}")),
@@ -341,11 +345,9 @@ pub async fn checkpoint(
     issued_at: &str,
 ) -> Result<CheckpointFile, CheckpointRefused> {
     let public_key = public_key_of(secret_key);
-    let options = VerifyOptions {
-        public_key: Some(public_key),
-        ..VerifyOptions::default()
-    };
-    let report = verify(db, &options, &|_| {}).await?;
+    // Earlier checkpoints may be signed by earlier keys: each is checked
+    // under its own key, so a rotated key does not block new checkpoints.
+    let report = verify(db, &VerifyOptions::default(), &|_| {}).await?;
     if !report.is_intact() {
         return Err(CheckpointRefused::NotIntact(Box::new(report)));
     }
@@ -452,14 +454,18 @@ pub async fn export_bundle(
     };
     let current = (last.entry.sequence, last.hash);
     let log = load_checkpoints(db).await?;
-    let covers = |c: &CheckpointFile| {
-        c.heads.iter().any(|h| {
-            h.aggregate_type == AGGREGATE
-                && h.aggregate_id == client
-                && (h.sequence, h.hash) == current
-        })
-    };
     let public_key = public_key_of(secret_key);
+    let signer = hex_key(&public_key);
+    // Reuse the latest checkpoint only if it holds the client's current head
+    // and is signed by the current key (the bundle carries that key).
+    let covers = |c: &CheckpointFile| {
+        c.public_key == signer
+            && c.heads.iter().any(|h| {
+                h.aggregate_type == AGGREGATE
+                    && h.aggregate_id == client
+                    && (h.sequence, h.hash) == current
+            })
+    };
     let file = match log.into_iter().last().filter(covers) {
         Some(c) => c,
         None => checkpoint(db, secret_key, issued_at).await?,

@@ -140,7 +140,7 @@ impl EventRepository {
                 let mut tx = pool
                     .begin_with("BEGIN IMMEDIATE")
                     .await
-                    .map_err(connection)?;
+                    .map_err(write_error)?;
                 let last: Option<(i64, String)> = sqlx::query_as(
                     "SELECT sequence, hash FROM events WHERE aggregate_type = ?1 \
                      AND aggregate_id = ?2 ORDER BY sequence DESC LIMIT 1",

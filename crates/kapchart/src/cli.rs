@@ -108,7 +108,8 @@ pub enum Command {
     ///
     /// A bundle holds the client's hash-chained entries, a signed checkpoint
     /// and the inclusion proof, enough to verify the record with no other
-    /// client's data. The export is written to the access log.
+    /// client's data. A new checkpoint is taken first when the latest one
+    /// does not hold the client's current head.
     Export(ExportArgs),
 
     /// Run a report for a date range.

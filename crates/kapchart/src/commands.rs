@@ -95,19 +95,17 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> CommandResult {
         Some(path) => Some(read_checkpoint(path)?),
         None => None,
     };
-    let public_key = match public_key {
-        Some(k) => Some(k),
-        None => keys::load(&global.key_file)
-            .map_err(key_error)?
-            .map(|secret| public_key_of(&secret)),
-    };
+    // A key given with --public-key is trusted: checkpoints signed by any
+    // other key are reported. Without it, each checkpoint is checked under
+    // the key stored with it (keys may have been rotated).
+    let trusted = public_key;
     runtime()?.block_on(async {
         let db = open(global).await?;
         let bar = progress_bar("verifying");
         let options = VerifyOptions {
             client: args.client.clone(),
             checkpoint,
-            public_key,
+            public_key: trusted,
         };
         let report = kapchart_store::audit::verify(&db, &options, &|rows| bar.set_position(rows))
             .await
