@@ -2,6 +2,8 @@
 //! from the doc comments here.
 
 use std::io::IsTerminal as _;
+
+use chrono::NaiveDate;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -212,11 +214,11 @@ pub struct ReportArgs {
 
     /// First day included (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", value_parser = parse_iso_date)]
-    pub from: Option<String>,
+    pub from: Option<NaiveDate>,
 
     /// Last day included (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", value_parser = parse_iso_date)]
-    pub to: Option<String>,
+    pub to: Option<NaiveDate>,
 }
 
 /// Reports of `kapchart report`.
@@ -249,7 +251,15 @@ pub struct DemoArgs {
     /// Seed of the random generator.
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
+
+    /// First day of the year of history (YYYY-MM-DD). The practice is the
+    /// same for the same seed and start.
+    #[arg(long, value_name = "DATE", default_value = DEFAULT_DEMO_START, value_parser = parse_iso_date)]
+    pub start: NaiveDate,
 }
+
+/// First day of the demo's year of history unless `--start` is given.
+pub const DEFAULT_DEMO_START: &str = "2025-11-03";
 
 /// Subcommands of `kapchart user`.
 #[derive(Debug, Subcommand)]
@@ -345,38 +355,18 @@ fn parse_public_key(s: &str) -> Result<String, String> {
     }
 }
 
-/// Checks a calendar date written YYYY-MM-DD.
-fn parse_iso_date(s: &str) -> Result<String, String> {
+/// A calendar date written exactly YYYY-MM-DD.
+fn parse_iso_date(s: &str) -> Result<NaiveDate, String> {
     const EXPECTED: &str = "expected a date as YYYY-MM-DD";
-    let bytes = s.as_bytes();
-    let shape_ok = bytes.len() == 10
-        && bytes[4] == b'-'
-        && bytes[7] == b'-'
-        && bytes
-            .iter()
-            .enumerate()
-            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    let shape_ok = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
     if !shape_ok {
         return Err(EXPECTED.to_owned());
     }
-    let number = |range: std::ops::Range<usize>| s.get(range).and_then(|p| p.parse::<u32>().ok());
-    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
-        return Err(EXPECTED.to_owned());
-    };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(format!("{EXPECTED} (month {month} does not exist)")),
-    };
-    if day == 0 || day > days_in_month {
-        return Err(format!(
-            "{EXPECTED} ({year:04}-{month:02} has no day {day})"
-        ));
-    }
-    Ok(s.to_owned())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("{EXPECTED} ({e})"))
 }
 
 #[cfg(test)]
@@ -457,7 +447,7 @@ mod tests {
     #[test]
     fn dates_must_exist() {
         for ok in ["2024-02-29", "2000-02-29", "2025-12-31", "2025-01-01"] {
-            assert_eq!(parse_iso_date(ok), Ok(ok.to_owned()));
+            assert_eq!(parse_iso_date(ok).map(|d| d.to_string()), Ok(ok.to_owned()));
         }
         for bad in [
             "2025-02-29",

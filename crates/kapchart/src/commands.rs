@@ -311,8 +311,49 @@ pub fn rebuild(_global: &GlobalArgs) -> CommandResult {
 }
 
 /// `kapchart demo`.
-pub fn demo(_global: &GlobalArgs, _args: &DemoArgs) -> CommandResult {
-    not_available("demo")
+pub fn demo(global: &GlobalArgs, args: &DemoArgs) -> CommandResult {
+    let options = kapchart_demo::DemoOptions {
+        clients: args.clients,
+        seed: args.seed,
+        start: args.start,
+    };
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        let bar = ProgressBar::new(u64::from(args.clients)).with_message("clients");
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let result =
+            kapchart_demo::generate(&db, &options, &|done| bar.set_position(u64::from(done)))
+                .await;
+        bar.finish_and_clear();
+        db.close().await;
+        let summary = match result {
+            Ok(summary) => summary,
+            Err(kapchart_demo::DemoError::NotEmpty) => {
+                return Err(CommandError::Usage(
+                    "the database already holds events: the demo writes only into an empty database"
+                        .into(),
+                ));
+            }
+            Err(e) => return Err(CommandError::Failed(anyhow!(e))),
+        };
+        let phases: Vec<String> = summary
+            .by_phase
+            .iter()
+            .map(|(phase, n)| format!("{phase} {n}"))
+            .collect();
+        println!(
+            "sample practice written: {} clients, {} commands, {} events ({} refused by the rules on purpose); phases: {}",
+            summary.clients,
+            summary.commands,
+            summary.events,
+            summary.refused,
+            phases.join(", ")
+        );
+        Ok(())
+    })
 }
 
 /// `kapchart user add`.

@@ -228,6 +228,7 @@ on_both_engines!(
     export_writes_a_bundle_that_verifies_offline,
     verify_against_a_checkpoint_kept_elsewhere,
     unreadable_rows_are_findings_not_crashes,
+    demo_writes_a_sample_practice_that_verifies,
 );
 
 // ---------------------------------------------------------------------------
@@ -1105,4 +1106,40 @@ fn an_unreachable_database_is_one_line_and_exit_2_without_the_password() {
     );
     assert!(!run.all().contains("secret"), "password leaked: {run:#?}");
     assert!(!std::path::Path::new("/nonexistent/dir").exists());
+}
+
+/// `kapchart demo` fills an empty database through the real command path:
+/// the result verifies, checkpoints and exports; a second run into the same
+/// database is refused (exit 2) and writes nothing.
+async fn demo_writes_a_sample_practice_that_verifies(env: &Env) {
+    let run = env.run(&["demo", "--clients", "6", "--seed", "3"]).ok();
+    assert!(
+        run.stdout
+            .starts_with("sample practice written: 6 clients,"),
+        "{run:#?}"
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{run:#?}");
+    let run = env.run(&["verify", "--json"]).ok();
+    assert_eq!(run.json()["intact"], true);
+    assert_eq!(run.json()["clients"], 6);
+    let events = run.json()["events"].as_u64().expect("a count");
+    assert!(events > 6 * 5, "{events} events for 6 clients");
+
+    let again = env.run(&["demo", "--clients", "6", "--seed", "3"]);
+    again.fails_quietly(EX_USAGE, &["already holds events"]);
+    let run = env.run(&["verify", "--json"]).ok();
+    assert_eq!(run.json()["events"].as_u64(), Some(events));
+
+    let run = env.run(&["checkpoint"]).ok();
+    assert_eq!(run.json()["checkpoint"]["statement"]["tree_size"], 6);
+    // clap's usage errors (several lines, with a usage hint).
+    for (args, flag) in [
+        (&["demo", "--clients", "0"][..], "--clients"),
+        (&["demo", "--start", "2025-02-30"], "--start"),
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, Some(EX_USAGE), "{run:#?}");
+        assert!(run.stderr.contains(flag), "{run:#?}");
+        assert!(!run.all().contains("panicked"), "{run:#?}");
+    }
 }
