@@ -11,8 +11,25 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `shared/testdata`, beside the workspace.
+///
+/// `KAPCHART_TESTDATA` names it when set; otherwise the nearest
+/// `shared/testdata` beside the workspace or one of its parent folders
+/// (a clone may sit deeper than `../` from `shared/`).
 fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
+    if let Some(dir) = std::env::var_os("KAPCHART_TESTDATA") {
+        return PathBuf::from(dir);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    workspace
+        .ancestors()
+        .map(|a| a.join("../shared/testdata"))
+        .find(|p| p.join("rfc8785").is_dir())
+        .unwrap_or_else(|| {
+            panic!(
+                "shared/testdata not found beside {} or its parents; set KAPCHART_TESTDATA",
+                workspace.display()
+            )
+        })
 }
 
 fn run(dir: &Path) -> Output {
