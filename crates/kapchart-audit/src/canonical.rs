@@ -1,20 +1,38 @@
-//! Canonical JSON: RFC 8785, the JSON Canonicalization Scheme (JCS).
+//! Canonical JSON: RFC 8785, the JSON Canonicalization Scheme (JCS), for
+//! the JSON kapchart stores: integers only.
 //!
-//! The serialization is the maintained `serde_jcs` crate's (UTF-16 code-unit
-//! key order, ECMAScript number form, minimal string escaping). It matched
-//! every RFC 8785 reference vector byte for byte, floats included.
+//! # Number policy
+//! JCS writes every number as an IEEE-754 double, so a value a double cannot
+//! hold exactly is silently rounded: `9007199254740993` canonicalizes to
+//! `9007199254740992`, and two different stored values would then hash
+//! alike — a change an auditor could not see. kapchart's events hold whole
+//! numbers only (no floats: see `docs/ARCHITECTURE.md`), so
+//! [`canonical_json`] accepts exactly the numbers whose value is an integer
+//! of magnitude at most 2^53 − 1, and refuses every other number with an
+//! error naming where it is. (`56.0` is accepted: its value is the integer
+//! 56, written `56`; `-0.0` is written `0`, as ECMAScript does.)
 //!
-//! What this module adds is a number policy. JCS writes every number as an
-//! IEEE-754 double, so a value a double cannot hold exactly is silently
-//! rounded: `9007199254740993` canonicalizes to `9007199254740992`, and two
-//! different stored values would then hash alike — a change an auditor could
-//! not see. kapchart's events hold whole numbers only (no floats: see
-//! `docs/ARCHITECTURE.md`), so [`canonical_json`] accepts exactly the
-//! numbers whose value is an integer of magnitude at most 2^53 − 1, and
-//! refuses every other number with an error naming where it is.
-//! (`56.0` is accepted: its value is the integer 56, written `56`.)
+//! # Why not a crate
+//! For these values RFC 8785 is short: no whitespace; object members
+//! sorted by the UTF-16 code units of their names; strings with `"` and `\`
+//! escaped, `\b \f \n \r \t` for those controls, every other control
+//! character below U+0020 as `\u00xx` in lowercase hex, everything else
+//! as is; literals as they are; and an integer in the double range is its
+//! decimal digits (ECMAScript's `Number.prototype.toString` for such a
+//! value). The maintained crates (`serde_jcs`, `serde_json_canonicalizer`)
+//! implement the whole scheme, floats included, through a general
+//! serializer: about 20 µs for one stored event here, against about 1 µs
+//! for this direct writer, and verification spends its time there
+//! (docs/performance.md). So the writer is written here, small, and proved:
+//! it passes the RFC 8785 reference vectors (kapchart-conformance, run by
+//! CI; the float vector is refused by the policy), and a property test
+//! checks it byte for byte against `serde_jcs` on generated values (strings
+//! with every kind of character, keys that sort differently in UTF-8 and
+//! UTF-16, nesting, integers to the edge of the range).
 
-use serde_json::Value;
+use std::io::Write as _;
+
+use serde_json::{Map, Value};
 
 use crate::error::AuditError;
 
@@ -28,12 +46,125 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// # Errors
 /// [`AuditError::NonIntegerNumber`] or [`AuditError::UnsafeInteger`] for a
 /// number outside the integer policy described in this module, with the
-/// JSON Pointer (RFC 6901) of the first such number;
-/// [`AuditError::Serialization`] if the serializer fails.
+/// JSON Pointer (RFC 6901) of the first such number.
 pub fn canonical_json(value: &Value) -> Result<Vec<u8>, AuditError> {
-    let mut path = Vec::new();
-    check_numbers(value, &mut path)?;
-    serde_jcs::to_vec(value).map_err(|e| AuditError::Serialization(e.to_string()))
+    let mut out = Vec::with_capacity(256);
+    write_value(value, &mut out).map_err(|()| refusal(value))?;
+    Ok(out)
+}
+
+/// Appends the canonical form of `value` to `out`. `Err(())` means a
+/// number the policy refuses; [`refusal`] then finds and names it.
+pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), ()> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => write_integer(exact_integer(n).ok_or(())?, out),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_object(map, out)?,
+    }
+    Ok(())
+}
+
+fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), ()> {
+    let mut members: Vec<(&String, &Value)> = map.iter().collect();
+    // Already sorted for ASCII names (serde_json's map is ordered by bytes),
+    // so this is one pass in the common case; it does not rely on that.
+    members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    out.push(b'{');
+    for (index, (name, item)) in members.into_iter().enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write_string(name, out);
+        out.push(b':');
+        write_value(item, out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// An integer's decimal digits (ECMAScript's form for a double holding an
+/// integer of magnitude at most 2^53 − 1).
+pub(crate) fn write_integer(n: i64, out: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{n}");
+}
+
+/// A JSON string with RFC 8785's minimal escaping.
+pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => {
+                out.extend_from_slice(&bytes[start..at]);
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
+                start = at + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..at]);
+        out.extend_from_slice(escape);
+        start = at + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// The value of `n` when the policy accepts it: an integer of magnitude at
+/// most [`MAX_SAFE_INTEGER`], or a double whose value is one.
+fn exact_integer(n: &serde_json::Number) -> Option<i64> {
+    #[allow(clippy::cast_possible_wrap)]
+    let max = MAX_SAFE_INTEGER as i64;
+    if let Some(u) = n.as_u64() {
+        return i64::try_from(u).ok().filter(|i| *i <= max);
+    }
+    if let Some(i) = n.as_i64() {
+        return (i.unsigned_abs() <= MAX_SAFE_INTEGER).then_some(i);
+    }
+    let f = n.as_f64()?;
+    // Exact: MAX_SAFE_INTEGER < 2^53 is a double.
+    #[allow(clippy::cast_precision_loss)]
+    let limit = MAX_SAFE_INTEGER as f64;
+    if f.fract() != 0.0 || !f.is_finite() || f.abs() > limit {
+        return None;
+    }
+    // In range and integral, so the conversion is exact (and -0.0 is 0).
+    #[allow(clippy::cast_possible_truncation)]
+    Some(f as i64)
+}
+
+/// The policy error for the first refused number in `value`.
+pub(crate) fn refusal(value: &Value) -> AuditError {
+    match check_numbers(value, &mut Vec::new()) {
+        Err(e) => e,
+        // Unreachable: only a refused number makes the writer fail.
+        Ok(()) => AuditError::Serialization("canonical writer refused an accepted value".into()),
+    }
 }
 
 /// One step of a JSON Pointer, borrowed from the value being walked.

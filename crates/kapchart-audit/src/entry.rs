@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::canonical::canonical_json;
+use crate::canonical::{self, MAX_SAFE_INTEGER};
 use crate::error::AuditError;
 use crate::hash::Hash;
 
@@ -71,13 +71,43 @@ impl Entry {
     ///
     /// # Errors
     /// [`AuditError::MetadataNotObject`], or a number-policy refusal from
-    /// [`canonical_json`] (a float, or an integer beyond ±(2^53 − 1),
+    /// [`canonical_json`](crate::canonical_json) (a float, or an integer beyond ±(2^53 − 1),
     /// `sequence` included).
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, AuditError> {
         if !self.metadata.is_object() {
             return Err(AuditError::MetadataNotObject);
         }
-        canonical_json(&self.to_json())
+        // The eight members written in canonical order, without building
+        // the object first (this runs once per stored event on every
+        // verification). On a refusal, canonicalizing the object names the
+        // number that was refused.
+        self.write_canonical()
+            .ok_or_else(|| canonical::refusal(&self.to_json()))
+    }
+
+    fn write_canonical(&self) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(1024);
+        out.extend_from_slice(b"{\"aggregate_id\":");
+        canonical::write_string(&self.aggregate_id, &mut out);
+        out.extend_from_slice(b",\"aggregate_type\":");
+        canonical::write_string(&self.aggregate_type, &mut out);
+        out.extend_from_slice(b",\"event_type\":");
+        canonical::write_string(&self.event_type, &mut out);
+        out.extend_from_slice(b",\"event_version\":");
+        canonical::write_string(&self.event_version, &mut out);
+        out.extend_from_slice(b",\"metadata\":");
+        canonical::write_value(&self.metadata, &mut out).ok()?;
+        out.extend_from_slice(b",\"payload\":");
+        canonical::write_value(&self.payload, &mut out).ok()?;
+        out.extend_from_slice(b",\"prev_hash\":\"");
+        out.extend_from_slice(self.prev_hash.to_hex().as_bytes());
+        out.extend_from_slice(b"\",\"sequence\":");
+        let sequence = i64::try_from(self.sequence)
+            .ok()
+            .filter(|n| n.unsigned_abs() <= MAX_SAFE_INTEGER)?;
+        canonical::write_integer(sequence, &mut out);
+        out.push(b'}');
+        Some(out)
     }
 
     /// SHA-256 of [`Entry::canonical_bytes`]: the entry's `hash`.
