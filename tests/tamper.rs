@@ -424,7 +424,7 @@ async fn edited_payload(db: &TestDb) {
     let sql = Sql::connect(&db.url).await;
     let n = sql
         .run(
-            "UPDATE events SET payload = jsonb_set(payload, \
+            "UPDATE events SET payload = jsonb_set(payload::jsonb, \
              '{ExplorationRecorded,administration,dose}', '300'::jsonb) \
              WHERE aggregate_id = 'client-b' AND sequence = 7",
             "UPDATE events SET payload = json_set(payload, \
@@ -455,7 +455,7 @@ async fn edited_metadata(db: &TestDb) {
     let sql = Sql::connect(&db.url).await;
     let n = sql
         .run(
-            "UPDATE events SET metadata = jsonb_set(metadata, '{recorded_at}', \
+            "UPDATE events SET metadata = jsonb_set(metadata::jsonb, '{recorded_at}', \
              '\"2026-01-12T20:00:00.000000Z\"'::jsonb) \
              WHERE aggregate_id = 'client-b' AND sequence = 7",
             "UPDATE events SET metadata = json_set(metadata, '$.recorded_at', \

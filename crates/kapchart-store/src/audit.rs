@@ -157,7 +157,7 @@ pub async fn verify(
             let mut stream = q.fetch(pool);
             while let Some(row) = stream.try_next().await.map_err(StoreError::query)? {
                 push(
-                    RawRow::from_pg(&row).map_err(StoreError::query)?,
+                    RawRow::from_row(&row).map_err(StoreError::query)?,
                     &mut report,
                 )?;
             }
@@ -171,7 +171,7 @@ pub async fn verify(
             let mut stream = q.fetch(pool);
             while let Some(row) = stream.try_next().await.map_err(StoreError::query)? {
                 push(
-                    RawRow::from_sqlite(&row).map_err(StoreError::query)?,
+                    RawRow::from_row(&row).map_err(StoreError::query)?,
                     &mut report,
                 )?;
             }

@@ -2,7 +2,9 @@
 //! table, writing each event and its chain link in one row, in one
 //! transaction.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use cqrs_es::Aggregate;
 use cqrs_es::persist::{
@@ -23,10 +25,47 @@ use crate::{Clock, Database};
 pub const REQUIRED_METADATA: [&str; 3] = ["actor_id", "actor_role", "command_id"];
 
 /// The events table, with the audit chain, for PostgreSQL or SQLite.
+///
+/// Clones share one [`LinkCache`].
 #[derive(Clone)]
 pub struct EventRepository {
     db: Database,
     clock: Clock,
+    links: Arc<LinkCache>,
+}
+
+/// The last link (sequence, hash) seen of each aggregate, so that an append
+/// following a load need not read it again.
+///
+/// Safe because stored rows never change: the row at a given sequence has
+/// one hash forever, so a remembered `(sequence, hash)` is a fact, used only
+/// when the events to append follow on from exactly that sequence. If
+/// another writer appended in between, the primary key refuses the insert
+/// and cqrs-es reports a conflict, as without the cache. Bounded: when it
+/// holds [`LinkCache::CAPACITY`] aggregates it is emptied, and the next
+/// append of each reads its link from the table.
+#[derive(Debug, Default)]
+struct LinkCache {
+    links: Mutex<HashMap<(String, String), (u64, Hash)>>,
+}
+
+impl LinkCache {
+    const CAPACITY: usize = 65_536;
+
+    fn get(&self, aggregate_type: &str, aggregate_id: &str) -> Option<(u64, Hash)> {
+        let links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        links
+            .get(&(aggregate_type.to_owned(), aggregate_id.to_owned()))
+            .copied()
+    }
+
+    fn put(&self, aggregate_type: &str, aggregate_id: &str, link: (u64, Hash)) {
+        let mut links = self.links.lock().unwrap_or_else(|p| p.into_inner());
+        if links.len() >= Self::CAPACITY {
+            links.clear();
+        }
+        links.insert((aggregate_type.to_owned(), aggregate_id.to_owned()), link);
+    }
 }
 
 impl fmt::Debug for EventRepository {
@@ -40,7 +79,11 @@ impl fmt::Debug for EventRepository {
 impl EventRepository {
     /// A repository over `db`, stamping `recorded_at` from `clock`.
     pub fn new(db: Database, clock: Clock) -> Self {
-        Self { db, clock }
+        Self {
+            db,
+            clock,
+            links: Arc::new(LinkCache::default()),
+        }
     }
 
     /// The database.
@@ -89,8 +132,9 @@ impl EventRepository {
         }
     }
 
-    /// Appends events of one aggregate with their chain links, in one
-    /// transaction: all of them or none.
+    /// Appends events of one aggregate with their chain links, atomically:
+    /// all of them or none. One event is one INSERT (atomic on its own);
+    /// several are one transaction.
     pub async fn append(&self, events: &[SerializedEvent]) -> Result<(), PersistenceError> {
         let Some(first) = events.first() else {
             return Ok(());
@@ -101,95 +145,248 @@ impl EventRepository {
             return Err(unknown("one append must hold events of one aggregate"));
         }
         let recorded_at = (self.clock)().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let last = self.link_before(first).await?;
+        let entries = chain(last, events, &recorded_at)?;
         match &self.db {
             Database::Postgres(pool) => {
-                let mut tx = pool.begin().await.map_err(connection)?;
-                let last: Option<(i64, String)> = sqlx::query_as(
-                    "SELECT sequence, hash FROM events WHERE aggregate_type = $1 \
-                     AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
-                )
-                .bind(&first.aggregate_type)
-                .bind(&first.aggregate_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(connection)?;
-                for entry in chain(last, events, &recorded_at)? {
-                    sqlx::query(
-                        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-                         event_version, payload, metadata, prev_hash, hash) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(&entry.entry.aggregate_type)
-                    .bind(&entry.entry.aggregate_id)
-                    .bind(to_i64(entry.entry.sequence)?)
-                    .bind(&entry.entry.event_type)
-                    .bind(&entry.entry.event_version)
-                    .bind(&entry.entry.payload)
-                    .bind(&entry.entry.metadata)
-                    .bind(entry.entry.prev_hash.to_hex())
-                    .bind(entry.hash.to_hex())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(write_error)?;
+                if let [one] = entries.as_slice() {
+                    insert_pg(one)?.execute(pool).await.map_err(write_error)?;
+                } else {
+                    let mut tx = pool.begin().await.map_err(connection)?;
+                    for entry in &entries {
+                        insert_pg(entry)?
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(write_error)?;
+                    }
+                    tx.commit().await.map_err(write_error)?;
                 }
-                tx.commit().await.map_err(write_error)
             }
             Database::Sqlite(pool) => {
-                // IMMEDIATE takes the write lock up front: SQLite's single
-                // writer makes `position` commit order.
-                let mut tx = pool
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(write_error)?;
-                let last: Option<(i64, String)> = sqlx::query_as(
-                    "SELECT sequence, hash FROM events WHERE aggregate_type = ?1 \
-                     AND aggregate_id = ?2 ORDER BY sequence DESC LIMIT 1",
-                )
-                .bind(&first.aggregate_type)
-                .bind(&first.aggregate_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(connection)?;
-                for entry in chain(last, events, &recorded_at)? {
-                    sqlx::query(
-                        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-                         event_version, payload, metadata, prev_hash, hash) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    )
-                    .bind(&entry.entry.aggregate_type)
-                    .bind(&entry.entry.aggregate_id)
-                    .bind(to_i64(entry.entry.sequence)?)
-                    .bind(&entry.entry.event_type)
-                    .bind(&entry.entry.event_version)
-                    .bind(entry.entry.payload.to_string())
-                    .bind(entry.entry.metadata.to_string())
-                    .bind(entry.entry.prev_hash.to_hex())
-                    .bind(entry.hash.to_hex())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(write_error)?;
+                if let [one] = entries.as_slice() {
+                    insert_sqlite(one)?
+                        .execute(pool)
+                        .await
+                        .map_err(write_error)?;
+                } else {
+                    // IMMEDIATE takes the write lock up front, so the
+                    // transaction cannot fail part-way on a lock upgrade.
+                    let mut tx = pool
+                        .begin_with("BEGIN IMMEDIATE")
+                        .await
+                        .map_err(write_error)?;
+                    for entry in &entries {
+                        insert_sqlite(entry)?
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(write_error)?;
+                    }
+                    tx.commit().await.map_err(write_error)?;
                 }
-                tx.commit().await.map_err(write_error)
             }
         }
+        if let Some(last) = entries.last() {
+            self.links.put(
+                &first.aggregate_type,
+                &first.aggregate_id,
+                (last.entry.sequence, last.hash),
+            );
+        }
+        Ok(())
+    }
+
+    /// The link the first of the events to append follows: the chain's
+    /// start for sequence 1, the remembered link when it is the one
+    /// before, else the last stored row. A row that another writer adds
+    /// meanwhile makes the insert hit the primary key: a conflict.
+    async fn link_before(&self, first: &SerializedEvent) -> Result<(u64, Hash), PersistenceError> {
+        let follows = (first.sequence as u64).saturating_sub(1);
+        if follows == 0 {
+            return Ok((0, Hash::ZERO));
+        }
+        if let Some(link) = self
+            .links
+            .get(&first.aggregate_type, &first.aggregate_id)
+            .filter(|(sequence, _)| *sequence == follows)
+        {
+            return Ok(link);
+        }
+        let sql = match &self.db {
+            Database::Postgres(_) => {
+                "SELECT sequence, hash FROM events WHERE aggregate_type = $1 \
+                 AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1"
+            }
+            Database::Sqlite(_) => {
+                "SELECT sequence, hash FROM events WHERE aggregate_type = ?1 \
+                 AND aggregate_id = ?2 ORDER BY sequence DESC LIMIT 1"
+            }
+        };
+        let last: Option<(i64, String)> = match &self.db {
+            Database::Postgres(pool) => {
+                sqlx::query_as(sql)
+                    .bind(&first.aggregate_type)
+                    .bind(&first.aggregate_id)
+                    .fetch_optional(pool)
+                    .await
+            }
+            Database::Sqlite(pool) => {
+                sqlx::query_as(sql)
+                    .bind(&first.aggregate_type)
+                    .bind(&first.aggregate_id)
+                    .fetch_optional(pool)
+                    .await
+            }
+        }
+        .map_err(connection)?;
+        match last {
+            None => Ok((0, Hash::ZERO)),
+            Some((sequence, hash)) => Ok((
+                u64::try_from(sequence).map_err(|_| unknown("stored sequence is negative"))?,
+                Hash::from_hex(&hash).map_err(|_| unknown("stored hash is not 64 hex digits"))?,
+            )),
+        }
+    }
+
+    /// What cqrs-es needs to rebuild an aggregate, and nothing more: the
+    /// events after `after_sequence`, parsed, without the chain columns
+    /// (which verification checks, not loading). Remembers the last link.
+    async fn load(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        let after = i64::try_from(after_sequence).unwrap_or(i64::MAX);
+        let rows: Vec<LoadRow> = match &self.db {
+            Database::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT sequence, event_type, event_version, payload::text AS payload, \
+                     metadata::text AS metadata, hash FROM events WHERE aggregate_type = $1 \
+                     AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence",
+                )
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .bind(after)
+                .fetch_all(pool)
+                .await
+            }
+            Database::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT sequence, event_type, event_version, payload, metadata, hash \
+                     FROM events WHERE aggregate_type = ?1 AND aggregate_id = ?2 \
+                     AND sequence > ?3 ORDER BY sequence",
+                )
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .bind(after)
+                .fetch_all(pool)
+                .await
+            }
+        }
+        .map_err(connection)?;
+        if let Some(last) = rows.last() {
+            // A row that does not parse is left for verification to report;
+            // the append then reads the link itself.
+            if let (Ok(sequence), Ok(hash)) =
+                (u64::try_from(last.sequence), Hash::from_hex(&last.hash))
+            {
+                self.links
+                    .put(aggregate_type, aggregate_id, (sequence, hash));
+            }
+        }
+        rows.into_iter()
+            .map(|row| {
+                let json = |text: &str, column: &str| {
+                    serde_json::from_str::<Value>(text).map_err(|_| {
+                        PersistenceError::DeserializationError(
+                            format!(
+                                "{aggregate_type}/{aggregate_id} sequence {}: {column} is not JSON",
+                                row.sequence
+                            )
+                            .into(),
+                        )
+                    })
+                };
+                Ok(SerializedEvent {
+                    aggregate_id: aggregate_id.to_owned(),
+                    sequence: usize::try_from(row.sequence).map_err(|_| {
+                        PersistenceError::DeserializationError(
+                            format!("{aggregate_type}/{aggregate_id}: a sequence is negative")
+                                .into(),
+                        )
+                    })?,
+                    aggregate_type: aggregate_type.to_owned(),
+                    payload: json(&row.payload, "payload")?,
+                    metadata: json(&row.metadata, "metadata")?,
+                    event_type: row.event_type,
+                    event_version: row.event_version,
+                })
+            })
+            .collect()
     }
 }
 
+/// A row as [`EventRepository::load`] reads it.
+#[derive(sqlx::FromRow)]
+struct LoadRow {
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: String,
+    metadata: String,
+    hash: String,
+}
+
+type PgInsert<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+type SqliteInsert<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// One row: the event and its link. The JSON goes as text, stored as
+/// written (`json` columns keep the text).
+fn insert_pg(entry: &StoredEntry) -> Result<PgInsert<'_>, PersistenceError> {
+    let e = &entry.entry;
+    Ok(sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+         event_version, payload, metadata, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8, $9)",
+    )
+    .bind(&e.aggregate_type)
+    .bind(&e.aggregate_id)
+    .bind(to_i64(e.sequence)?)
+    .bind(&e.event_type)
+    .bind(&e.event_version)
+    .bind(e.payload.to_string())
+    .bind(e.metadata.to_string())
+    .bind(e.prev_hash.to_hex())
+    .bind(entry.hash.to_hex()))
+}
+
+fn insert_sqlite(entry: &StoredEntry) -> Result<SqliteInsert<'_>, PersistenceError> {
+    let e = &entry.entry;
+    Ok(sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+         event_version, payload, metadata, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .bind(&e.aggregate_type)
+    .bind(&e.aggregate_id)
+    .bind(to_i64(e.sequence)?)
+    .bind(&e.event_type)
+    .bind(&e.event_version)
+    .bind(e.payload.to_string())
+    .bind(e.metadata.to_string())
+    .bind(e.prev_hash.to_hex())
+    .bind(entry.hash.to_hex()))
+}
+
 /// Links `events` onto the chain whose last stored entry is `last`
-/// (sequence, hash): checks the sequence numbers follow on, stamps
+/// (sequence, hash; `(0, ZERO)` for a new chain): checks the sequence numbers follow on, stamps
 /// `recorded_at`, and computes each hash.
 fn chain(
-    last: Option<(i64, String)>,
+    last: (u64, Hash),
     events: &[SerializedEvent],
     recorded_at: &str,
 ) -> Result<Vec<StoredEntry>, PersistenceError> {
-    let (mut sequence, mut prev) = match last {
-        None => (0_u64, Hash::ZERO),
-        Some((seq, hash)) => (
-            u64::try_from(seq).map_err(|_| unknown("stored sequence is negative"))?,
-            Hash::from_hex(&hash).map_err(|_| unknown("stored hash is not 64 hex digits"))?,
-        ),
-    };
+    let (mut sequence, mut prev) = last;
     let mut out = Vec::with_capacity(events.len());
     for event in events {
         sequence += 1;
@@ -282,22 +479,14 @@ pub(crate) const RAW_COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate
      event_type, event_version, payload, metadata, prev_hash, hash";
 
 impl RawRow {
-    pub(crate) fn from_pg(row: &PgRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            position: row.try_get("position")?,
-            aggregate_type: row.try_get("aggregate_type")?,
-            aggregate_id: row.try_get("aggregate_id")?,
-            sequence: row.try_get("sequence")?,
-            event_type: row.try_get("event_type")?,
-            event_version: row.try_get("event_version")?,
-            payload: row.try_get("payload")?,
-            metadata: row.try_get("metadata")?,
-            prev_hash: row.try_get("prev_hash")?,
-            hash: row.try_get("hash")?,
-        })
-    }
-
-    pub(crate) fn from_sqlite(row: &SqliteRow) -> Result<Self, sqlx::Error> {
+    /// Reads the columns of [`RAW_COLUMNS_PG`] or [`RAW_COLUMNS_SQLITE`].
+    pub(crate) fn from_row<'r, R>(row: &'r R) -> Result<Self, sqlx::Error>
+    where
+        R: Row,
+        &'static str: sqlx::ColumnIndex<R>,
+        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
         Ok(Self {
             position: row.try_get("position")?,
             aggregate_type: row.try_get("aggregate_type")?,
@@ -356,11 +545,13 @@ impl RawRow {
 }
 
 pub(crate) fn pg_row(row: &PgRow) -> Result<FeedEvent, StoreError> {
-    RawRow::from_pg(row).map_err(StoreError::query)?.into_feed()
+    RawRow::from_row(row)
+        .map_err(StoreError::query)?
+        .into_feed()
 }
 
 pub(crate) fn sqlite_row(row: &SqliteRow) -> Result<FeedEvent, StoreError> {
-    RawRow::from_sqlite(row)
+    RawRow::from_row(row)
         .map_err(StoreError::query)?
         .into_feed()
 }
@@ -398,11 +589,7 @@ impl PersistedEventRepository for EventRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        let events = self
-            .events_of(A::TYPE, aggregate_id, last_sequence as u64)
-            .await
-            .map_err(store_to_persistence)?;
-        Ok(events.into_iter().map(to_serialized).collect())
+        self.load(A::TYPE, aggregate_id, last_sequence).await
     }
 
     async fn get_snapshot<A: Aggregate>(

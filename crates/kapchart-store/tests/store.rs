@@ -60,6 +60,7 @@ on_both_engines!(
     migrations_apply_again_harmlessly,
     appends_link_each_event_to_the_previous,
     a_stale_writer_gets_a_conflict_and_writes_nothing,
+    remembered_links_never_break_the_chain,
     metadata_without_actor_or_command_is_refused,
     feed_returns_every_event_once_in_order,
 );
@@ -128,6 +129,51 @@ async fn a_stale_writer_gets_a_conflict_and_writes_nothing(url: &str) {
     let stored = repo.events_of("ClientRecord", "c1", 0).await.expect("load");
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].stored.entry.payload, json!({}));
+}
+
+/// Each repository remembers the last link its loads and appends saw. Two
+/// repositories (two processes, say) over one database: a remembered link
+/// that another writer has since moved past gives a conflict, never a
+/// second event at one sequence or a broken link.
+async fn remembered_links_never_break_the_chain(url: &str) {
+    use cqrs_es::persist::PersistedEventRepository as _;
+    use kapchart_domain::ClientRecord;
+
+    let (db, a) = open(url).await;
+    let b = db.repository(fixed_clock());
+    a.append(&[event("c1", 1, json!({})), event("c1", 2, json!({}))])
+        .await
+        .expect("first two");
+    let loaded_a = a.get_events::<ClientRecord>("c1").await.expect("a loads");
+    let loaded_b = b.get_events::<ClientRecord>("c1").await.expect("b loads");
+    assert_eq!((loaded_a.len(), loaded_b.len()), (2, 2));
+    b.append(&[event("c1", 3, json!({"by": "b"}))])
+        .await
+        .expect("b appends 3 after the link it loaded");
+    let stale = a.append(&[event("c1", 3, json!({"by": "a"}))]).await;
+    assert!(
+        matches!(stale, Err(PersistenceError::OptimisticLockError)),
+        "{stale:?}"
+    );
+    // `a` remembers sequence 2; an event at 4 makes it read the last link.
+    a.append(&[event("c1", 4, json!({"by": "a"}))])
+        .await
+        .expect("a appends 4 after the stored 3");
+
+    let stored = a.events_of("ClientRecord", "c1", 0).await.expect("load");
+    let sequences: Vec<u64> = stored.iter().map(|e| e.stored.entry.sequence).collect();
+    assert_eq!(sequences, [1, 2, 3, 4]);
+    assert_eq!(stored[2].stored.entry.payload, json!({"by": "b"}));
+    let mut prev = Hash::ZERO;
+    for e in &stored {
+        assert_eq!(
+            e.stored.entry.prev_hash, prev,
+            "link of {}",
+            e.stored.entry.sequence
+        );
+        assert_eq!(e.stored.entry.hash().expect("hashable"), e.stored.hash);
+        prev = e.stored.hash;
+    }
 }
 
 async fn metadata_without_actor_or_command_is_refused(url: &str) {
@@ -299,13 +345,12 @@ async fn read_at_least(
 async fn postgres_failed_transaction_leaves_nothing() {
     let tdb = kapchart_testkit::postgres().await;
     let (db, repo) = open(&tdb.url).await;
-    // jsonb refuses the NUL character: the second insert fails after the
-    // first succeeded inside the same transaction.
+    // PostgreSQL's text refuses the NUL character: the second insert fails
+    // after the first succeeded inside the same transaction.
+    let mut bad = event("c1", 2, json!({"ok": true}));
+    bad.event_type = "Consent\u{0}Recorded".to_owned();
     let failed = repo
-        .append(&[
-            event("c1", 1, json!({"ok": true})),
-            event("c1", 2, json!({"bad": "\u{0}"})),
-        ])
+        .append(&[event("c1", 1, json!({"ok": true})), bad])
         .await;
     assert!(failed.is_err());
     let stored = repo.events_of("ClientRecord", "c1", 0).await.expect("load");
