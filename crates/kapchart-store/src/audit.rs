@@ -136,7 +136,7 @@ pub async fn verify(
         }
         let found = match raw.decode() {
             Ok(entry) => verifier.push(&entry),
-            Err(reason) => verifier.push_unreadable(
+            Err((raw, reason)) => verifier.push_unreadable(
                 &raw.aggregate_type,
                 &raw.aggregate_id,
                 raw.sequence_u64(),

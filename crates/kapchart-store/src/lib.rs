@@ -12,6 +12,7 @@ pub mod audit;
 mod error;
 mod feed;
 mod repo;
+pub mod upcast;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -506,38 +506,52 @@ impl RawRow {
         u64::try_from(self.sequence).unwrap_or(0)
     }
 
-    /// Parses the row; the reason names the column, never its content.
-    pub(crate) fn decode(&self) -> Result<StoredEntry, String> {
-        let sequence =
-            u64::try_from(self.sequence).map_err(|_| "sequence is negative".to_owned())?;
-        let json = |text: &str, column: &str| {
-            serde_json::from_str::<Value>(text).map_err(|_| format!("{column} is not JSON"))
-        };
-        let hash = |text: &str, column: &str| {
-            Hash::from_hex(text).map_err(|_| format!("{column} is not 64 lowercase hex digits"))
-        };
-        Ok(StoredEntry {
-            entry: Entry {
-                aggregate_type: self.aggregate_type.clone(),
-                aggregate_id: self.aggregate_id.clone(),
+    /// Parses the row, moving its text into the entry; on failure gives
+    /// the row back with the reason, which names the column, never its
+    /// content.
+    pub(crate) fn decode(self) -> Result<StoredEntry, (Self, String)> {
+        let parsed = (|| {
+            let sequence =
+                u64::try_from(self.sequence).map_err(|_| "sequence is negative".to_owned())?;
+            let json = |text: &str, column: &str| {
+                serde_json::from_str::<Value>(text).map_err(|_| format!("{column} is not JSON"))
+            };
+            let hash = |text: &str, column: &str| {
+                Hash::from_hex(text).map_err(|_| format!("{column} is not 64 lowercase hex digits"))
+            };
+            Ok::<_, String>((
                 sequence,
-                event_type: self.event_type.clone(),
-                event_version: self.event_version.clone(),
-                payload: json(&self.payload, "payload")?,
-                metadata: json(&self.metadata, "metadata")?,
-                prev_hash: hash(&self.prev_hash, "prev_hash")?,
-            },
-            hash: hash(&self.hash, "hash")?,
-        })
+                json(&self.payload, "payload")?,
+                json(&self.metadata, "metadata")?,
+                hash(&self.prev_hash, "prev_hash")?,
+                hash(&self.hash, "hash")?,
+            ))
+        })();
+        match parsed {
+            Ok((sequence, payload, metadata, prev_hash, hash)) => Ok(StoredEntry {
+                entry: Entry {
+                    aggregate_type: self.aggregate_type,
+                    aggregate_id: self.aggregate_id,
+                    sequence,
+                    event_type: self.event_type,
+                    event_version: self.event_version,
+                    payload,
+                    metadata,
+                    prev_hash,
+                },
+                hash,
+            }),
+            Err(reason) => Err((self, reason)),
+        }
     }
 
     fn into_feed(self) -> Result<FeedEvent, StoreError> {
-        let stored = self.decode().map_err(|reason| StoreError::Corrupt {
-            position: self.position,
-            reason,
-        })?;
+        let position = self.position;
+        let stored = self
+            .decode()
+            .map_err(|(_, reason)| StoreError::Corrupt { position, reason })?;
         Ok(FeedEvent {
-            position: self.position,
+            position,
             txid: None,
             stored,
         })
