@@ -136,12 +136,15 @@ pub async fn verify(
         }
         let found = match raw.decode() {
             Ok(entry) => verifier.push(&entry),
-            Err((raw, reason)) => verifier.push_unreadable(
-                &raw.aggregate_type,
-                &raw.aggregate_id,
-                raw.sequence_u64(),
-                &reason,
-            ),
+            Err(failed) => {
+                let (raw, reason) = *failed;
+                verifier.push_unreadable(
+                    &raw.aggregate_type,
+                    &raw.aggregate_id,
+                    raw.sequence_u64(),
+                    &reason,
+                )
+            }
         }
         .map_err(|e| StoreError::Query(e.to_string()))?;
         report.findings.extend(found);

@@ -509,7 +509,7 @@ impl RawRow {
     /// Parses the row, moving its text into the entry; on failure gives
     /// the row back with the reason, which names the column, never its
     /// content.
-    pub(crate) fn decode(self) -> Result<StoredEntry, (Self, String)> {
+    pub(crate) fn decode(self) -> Result<StoredEntry, Box<(Self, String)>> {
         let parsed = (|| {
             let sequence =
                 u64::try_from(self.sequence).map_err(|_| "sequence is negative".to_owned())?;
@@ -541,15 +541,16 @@ impl RawRow {
                 },
                 hash,
             }),
-            Err(reason) => Err((self, reason)),
+            Err(reason) => Err(Box::new((self, reason))),
         }
     }
 
     fn into_feed(self) -> Result<FeedEvent, StoreError> {
         let position = self.position;
-        let stored = self
-            .decode()
-            .map_err(|(_, reason)| StoreError::Corrupt { position, reason })?;
+        let stored = self.decode().map_err(|e| StoreError::Corrupt {
+            position,
+            reason: e.1,
+        })?;
         Ok(FeedEvent {
             position,
             txid: None,
