@@ -2,16 +2,21 @@
 //! row.
 //!
 //! Three measurements:
-//! - the real command path of each store with its repository wrapped in a
-//!   timer (one writer): repository load, repository persist, and the rest
-//!   (cqrs-es deserializing and applying the events, the domain deciding,
-//!   cqrs-es serializing the new event);
+//! - the real command path of each store (`kapchart_store`'s
+//!   `EventRepository`, postgres-es's `PostgresEventRepository`) with its
+//!   repository wrapped in a timer (one writer): repository load,
+//!   repository persist, and the rest (cqrs-es deserializing and applying
+//!   the events, the domain deciding, cqrs-es serializing the new event);
 //! - the client-side CPU steps, in process, on real stored histories: row
-//!   decoding, deserialize + apply, decide, serialize, the chain link
-//!   (canonical JSON + SHA-256);
+//!   decoding as the store's load does it, deserialize + apply, decide,
+//!   serialize, the chain link (`Entry::seal`: canonical JSON through
+//!   kapchart-audit's RFC 8785 writer, then SHA-256);
 //! - the SQL steps of each repository's load and append, one connection,
-//!   statement by statement, replaying exactly the statements the store and
-//!   postgres-es send.
+//!   statement by statement, replaying the statements kapchart-store
+//!   (`repo.rs`) and postgres-es send for one command. For the chain that
+//!   is the lean load (no `position`, no `prev_hash`), then one autocommit
+//!   INSERT: the link it follows is the one the load just read, which the
+//!   store remembers, so no SELECT of the last link.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -34,17 +39,15 @@ use sqlx::Connection as _;
 use sqlx::Row as _;
 use sqlx::postgres::PgPool;
 
-use crate::jcs;
 use crate::load::{self, Job, Op};
 use crate::protocol;
 use crate::stats::percentile;
 use crate::stores;
-use crate::whatif::LeanChain;
 
 /// Per-command stage times of one store's real path.
 #[derive(Debug, Clone, Serialize)]
 pub struct PathRow {
-    /// `chain`, `plain`, `what-if` or `what-if + json`.
+    /// `chain` or `plain`.
     pub store: &'static str,
     /// Commands measured.
     pub commands: u64,
@@ -69,8 +72,8 @@ pub struct CpuSteps {
     pub payload_bytes: f64,
     /// Mean canonical entry size, bytes.
     pub canonical_bytes: f64,
-    /// Parse one stored row's payload and metadata text and its two hashes
-    /// (the store's row decoding, per row).
+    /// Parse one stored row's payload and metadata text, and the last
+    /// row's hash once per history (the store's load decoding, per row).
     pub decode_row_us: f64,
     /// cqrs-es's deserialize (payload and metadata) + apply, per row.
     pub deserialize_apply_row_us: f64,
@@ -81,20 +84,13 @@ pub struct CpuSteps {
     /// The chain link of the new event: metadata + `recorded_at`, the
     /// entry, canonical JSON and SHA-256 (`Entry::seal`).
     pub chain_link_us: f64,
-    /// Of which canonical JSON (RFC 8785) alone.
+    /// Canonical JSON (RFC 8785, `Entry::canonical_bytes`: kapchart-audit's
+    /// direct writer) of one stored row's entry.
     pub canonicalize_us: f64,
-    /// Of which SHA-256 alone.
+    /// SHA-256 of one stored row's canonical entry.
     pub sha256_us: f64,
     /// Verification's CPU per row: decode + recompute the hash.
     pub verify_row_us: f64,
-    /// A direct canonical writer (this crate's prototype, `jcs.rs`) per
-    /// stored entry, for comparison with `canonicalize_us`.
-    pub prototype_canonicalize_us: f64,
-    /// Stored entries on which the prototype's bytes equal
-    /// kapchart-audit's (of `prototype_checked`).
-    pub prototype_identical: u64,
-    /// Stored entries compared.
-    pub prototype_checked: u64,
 }
 
 /// One SQL step, replayed on one connection.
@@ -264,8 +260,7 @@ where
     (Job::new(format!("breakdown, {store} path"), 1, op), times)
 }
 
-/// The real path of both stores, one writer each, interleaved; with the
-/// what-if databases (jsonb, json), also the what-if repository over each.
+/// The real path of both stores, one writer each, interleaved.
 pub async fn paths(
     chain: &PgPool,
     plain: &PgPool,
@@ -273,23 +268,14 @@ pub async fn paths(
     slices: u32,
     warmup: Duration,
     window: Duration,
-    what_if: Option<(&PgPool, &PgPool)>,
 ) -> anyhow::Result<Vec<PathRow>> {
     let chain_repo = kapchart_store::Database::Postgres(chain.clone())
         .repository(kapchart_store::system_clock());
     let plain_repo = postgres_es::PostgresEventRepository::new(plain.clone());
     let (chain_job, chain_times) = timed_job("chain", chain_repo, clients);
     let (plain_job, plain_times) = timed_job("plain", plain_repo, clients);
-    let mut jobs = vec![chain_job, plain_job];
-    let mut times = vec![("chain", chain_times), ("plain", plain_times)];
-    if let Some((whatif, json)) = what_if {
-        let (job, t) = timed_job("what-if", LeanChain::new(whatif.clone()), clients);
-        jobs.push(job);
-        times.push(("what-if", t));
-        let (job, t) = timed_job("what-if + json", LeanChain::new(json.clone()), clients);
-        jobs.push(job);
-        times.push(("what-if + json", t));
-    }
+    let mut jobs = [chain_job, plain_job];
+    let times = [("chain", chain_times), ("plain", plain_times)];
     // Warm up, forget the warm-up, measure.
     load::interleaved(&mut jobs, 1, warmup, Duration::from_millis(200)).await?;
     for (_, t) in &times {
@@ -301,11 +287,25 @@ pub async fn paths(
 
 // ---- client-side CPU steps -------------------------------------------------
 
-/// The chain store's load query (`EventRepository::events_of`).
-const CHAIN_LOAD: &str = "SELECT position, aggregate_type, aggregate_id, sequence, \
-     event_type, event_version, payload::text AS payload, metadata::text AS metadata, \
-     prev_hash, hash FROM events WHERE aggregate_type = $1 \
+/// The chain store's load query (`EventRepository::load` on PostgreSQL):
+/// what cqrs-es needs, and the hash of the last row for the link it
+/// remembers.
+const CHAIN_LOAD: &str = "SELECT sequence, event_type, event_version, payload::text AS payload, \
+     metadata::text AS metadata, hash FROM events WHERE aggregate_type = $1 \
      AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence";
+
+/// The chain store's append of one event (`insert_pg`): one statement in
+/// autocommit, the JSON sent as text and cast to `json`. The raw INSERT
+/// figure sends it too.
+pub const CHAIN_INSERT: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, \
+     event_type, event_version, payload, metadata, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6::json, $7::json, $8, $9)";
+
+/// One aggregate's stored rows with their chain columns (as `audit::verify`
+/// reads them), for the CPU steps that need whole entries.
+const CHAIN_ROWS: &str = "SELECT sequence, event_type, event_version, payload::text AS payload, \
+     metadata::text AS metadata, prev_hash, hash FROM events WHERE aggregate_type = $1 \
+     AND aggregate_id = $2 ORDER BY sequence";
 
 /// postgres-es's load query (`select_events`).
 const PLAIN_LOAD: &str = "
@@ -341,10 +341,9 @@ pub async fn cpu_steps(chain: &PgPool, histories: usize) -> anyhow::Result<CpuSt
     let mut rows_total = 0_u64;
     for i in 0..histories {
         let client = protocol::client_id(i);
-        let rows: Vec<TextRow> = sqlx::query(CHAIN_LOAD)
+        let rows: Vec<TextRow> = sqlx::query(CHAIN_ROWS)
             .bind(kapchart_store::CLIENT_RECORD)
             .bind(&client)
-            .bind(0_i64)
             .fetch_all(chain)
             .await?
             .iter()
@@ -364,14 +363,14 @@ pub async fn cpu_steps(chain: &PgPool, histories: usize) -> anyhow::Result<CpuSt
         rows_total += rows.len() as u64;
         acc.payload_bytes += rows.iter().map(|r| r.payload.len()).sum::<usize>() as f64;
 
-        // The store's row decoding.
+        // The store's load decoding: every row's JSON, the last row's
+        // hash (the link it remembers).
         let decode = || -> anyhow::Result<Vec<(Value, Value)>> {
+            black_box(rows.last().map(|r| Hash::from_hex(&r.hash).ok()));
             rows.iter()
                 .map(|r| {
                     let p: Value = serde_json::from_str(&r.payload)?;
                     let m: Value = serde_json::from_str(&r.metadata)?;
-                    black_box(Hash::from_hex(&r.prev_hash).ok());
-                    black_box(Hash::from_hex(&r.hash).ok());
                     Ok((p, m))
                 })
                 .collect()
@@ -476,18 +475,6 @@ pub async fn cpu_steps(chain: &PgPool, histories: usize) -> anyhow::Result<CpuSt
                 .map(|e| e.canonical_bytes().map(|b| b.len()).unwrap_or(0))
                 .sum::<usize>()
         }) / n;
-        for (entry, bytes) in entries.iter().zip(&canonical) {
-            acc.prototype_checked += 1;
-            if jcs::canonical_entry(entry).as_ref() == Some(bytes) {
-                acc.prototype_identical += 1;
-            }
-        }
-        acc.prototype_canonicalize_us += time_us(ITER, || {
-            entries
-                .iter()
-                .map(|e| jcs::canonical_entry(e).map_or(0, |b| b.len()))
-                .sum::<usize>()
-        }) / n;
         acc.sha256_us += time_us(ITER, || {
             canonical
                 .iter()
@@ -545,9 +532,6 @@ pub async fn cpu_steps(chain: &PgPool, histories: usize) -> anyhow::Result<CpuSt
         canonicalize_us: acc.canonicalize_us / h,
         sha256_us: acc.sha256_us / h,
         verify_row_us: acc.verify_row_us / h,
-        prototype_canonicalize_us: acc.prototype_canonicalize_us / h,
-        prototype_identical: acc.prototype_identical,
-        prototype_checked: acc.prototype_checked,
     })
 }
 
@@ -659,8 +643,12 @@ pub async fn sql_steps(
 /// A sample event: its type, payload and metadata.
 type Sample<'a> = (&'a str, &'a Value, &'a Value);
 
-/// The chain store's statements for `part`: load, then BEGIN, last link,
-/// INSERT, COMMIT.
+/// The chain store's statements for `part`, as `EventRepository` sends
+/// them for one command: the lean load, then one INSERT in autocommit (its
+/// own transaction). The link it follows is the last row the load read (the
+/// store remembers it), so there is no SELECT of the last link; the store
+/// reads it only when it has not just loaded the aggregate. Stamping
+/// `recorded_at` and sealing the entry are client CPU, not timed here.
 async fn sql_chain_slice(
     chain: &PgPool,
     clients: usize,
@@ -682,20 +670,9 @@ async fn sql_chain_slice(
             .fetch_all(&mut *conn)
             .await?;
         steps.add("load (SELECT ~50 rows)", t);
-        black_box(rows.len());
-        let t = Instant::now();
-        let mut tx = conn.begin().await?;
-        steps.add("BEGIN", t);
-        let t = Instant::now();
-        let (seq, hash): (i64, String) = sqlx::query_as(
-            "SELECT sequence, hash FROM events WHERE aggregate_type = $1 \
-             AND aggregate_id = $2 ORDER BY sequence DESC LIMIT 1",
-        )
-        .bind(kapchart_store::CLIENT_RECORD)
-        .bind(&client)
-        .fetch_one(&mut *tx)
-        .await?;
-        steps.add("SELECT last link", t);
+        let last = rows.last().context("empty history")?;
+        let seq: i64 = last.try_get("sequence")?;
+        let hash: String = last.try_get("hash")?;
         let mut m = metadata.as_object().cloned().unwrap_or_default();
         m.insert(
             "recorded_at".to_owned(),
@@ -713,26 +690,19 @@ async fn sql_chain_slice(
         }
         .seal()?;
         let t = Instant::now();
-        sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-             event_version, payload, metadata, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&sealed.entry.aggregate_type)
-        .bind(&sealed.entry.aggregate_id)
-        .bind(seq + 1)
-        .bind(&sealed.entry.event_type)
-        .bind(&sealed.entry.event_version)
-        .bind(&sealed.entry.payload)
-        .bind(&sealed.entry.metadata)
-        .bind(sealed.entry.prev_hash.to_hex())
-        .bind(sealed.hash.to_hex())
-        .execute(&mut *tx)
-        .await?;
-        steps.add("INSERT", t);
-        let t = Instant::now();
-        tx.commit().await?;
-        steps.add("COMMIT", t);
+        sqlx::query(CHAIN_INSERT)
+            .bind(&sealed.entry.aggregate_type)
+            .bind(&sealed.entry.aggregate_id)
+            .bind(seq + 1)
+            .bind(&sealed.entry.event_type)
+            .bind(&sealed.entry.event_version)
+            .bind(sealed.entry.payload.to_string())
+            .bind(sealed.entry.metadata.to_string())
+            .bind(sealed.entry.prev_hash.to_hex())
+            .bind(sealed.hash.to_hex())
+            .execute(&mut *conn)
+            .await?;
+        steps.add("INSERT, autocommit (its own commit)", t);
     }
     Ok(())
 }

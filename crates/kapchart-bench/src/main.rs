@@ -10,30 +10,29 @@
 //! 3. raw single-row INSERT commits into kapchart's events table;
 //! 4. `kapchart_store::audit::verify` over the chain database (events/s)
 //!    against a raw streaming SELECT of the same columns of every row;
-//! 5. what-if figures: the optimisations docs/performance.md proposes for
-//!    the store, prototyped in this crate (`whatif.rs`), on copies of the
-//!    chain database;
 //!
-//! then a breakdown of where one command's time goes. Figures compared with
+//! then a breakdown of where one command's time goes (`breakdown.rs`): each
+//! store's repository load and persist timed on the real command path, the
+//! client-side CPU steps (row decoding, cqrs-es, the domain, the chain link
+//! through `kapchart_audit`), and the SQL statements each store sends,
+//! replayed one by one. Every chain figure goes through `kapchart_store`
+//! itself: the bench holds no store of its own. Figures compared with
 //! each other are interleaved in slices (`load.rs`). Progress goes to
 //! stderr, results to stdout (a table, or JSON with `--json`). It is a
 //! program, not a test: `cargo run --release -p kapchart-bench`.
 
 mod breakdown;
-mod jcs;
 mod load;
 mod protocol;
 mod report;
 mod stats;
 mod stores;
-mod whatif;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{CqrsFramework, EventStore};
 use futures_util::{FutureExt, TryStreamExt};
 use kapchart_domain::ClientRecord;
@@ -45,17 +44,19 @@ use sqlx::postgres::PgPool;
 
 use crate::load::{Job, Op};
 use crate::report::{Machine, Report, VerifyRow, WriteRow};
-use crate::stores::{CHAIN_DB, JSON_DB, PLAIN_DB, RAW_DB, Server, WHATIF_DB};
+use crate::stores::{CHAIN_DB, DATABASES, PLAIN_DB, RAW_DB, Server};
 
 /// Benchmarks kapchart's chained event store against plain postgres-es and
 /// raw INSERT commits on one PostgreSQL server, and verification against a
 /// raw scan.
 ///
 /// Creates its own databases on the server (kapchart_bench_chain,
-/// kapchart_bench_plain, kapchart_bench_raw, and for the what-if figures
-/// kapchart_bench_whatif and kapchart_bench_json), dropped and recreated at
-/// the start and dropped at the end. Progress goes to stderr, results to
-/// stdout.
+/// kapchart_bench_plain, kapchart_bench_raw), dropped and recreated at the
+/// start and dropped at the end. Writer counts are measured in turn; each
+/// figure's window is cut into slices that alternate between the chain,
+/// postgres-es and raw INSERTs (and between verify and the raw scan), then
+/// a breakdown shows where one command's time goes. Progress goes to
+/// stderr, results to stdout.
 #[derive(Debug, Parser)]
 #[command(name = "kapchart-bench", version)]
 struct Cli {
@@ -96,12 +97,9 @@ struct Cli {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     slices: u32,
 
-    /// Skip the what-if figures (the chain store with the optimisations
-    /// docs/performance.md proposes, prototyped in this crate).
-    #[arg(long)]
-    no_what_if: bool,
-
-    /// Skip the breakdown of where a command's time goes.
+    /// Skip the breakdown of where a command's time goes (repository load
+    /// and persist on the real path, client CPU steps, SQL statements
+    /// replayed).
     #[arg(long)]
     no_breakdown: bool,
 
@@ -143,14 +141,10 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: &Cli) -> anyhow::Result<Report> {
     let server = Server::new(&cli.database_url)?;
     let mut admin = server.admin().await?;
-    stores::recreate(
-        &mut admin,
-        &[CHAIN_DB, PLAIN_DB, RAW_DB, WHATIF_DB, JSON_DB],
-    )
-    .await?;
+    stores::recreate(&mut admin, &DATABASES).await?;
     let result = measure(cli, &server, &mut admin).await;
     if !cli.keep_databases {
-        for name in [CHAIN_DB, PLAIN_DB, RAW_DB, WHATIF_DB, JSON_DB] {
+        for name in DATABASES {
             if let Err(e) = stores::drop_database(&mut admin, name).await {
                 eprintln!("warning: {e:#}");
             }
@@ -203,26 +197,12 @@ async fn measure(
     let chain_pool = server.pool(CHAIN_DB, pool_size).await?;
     let plain_pool = server.pool(PLAIN_DB, pool_size).await?;
     let raw_pool = server.pool(RAW_DB, pool_size).await?;
-    let (whatif_pool, json_pool) = if cli.no_what_if {
-        (None, None)
-    } else {
-        stores::setup_whatif(server).await?;
-        stores::setup_json(server).await?;
-        (
-            Some(server.pool(WHATIF_DB, pool_size).await?),
-            Some(server.pool(JSON_DB, pool_size).await?),
-        )
-    };
     let expected = (clients * per_client) as i64;
     for (name, pool) in [
         (CHAIN_DB, &chain_pool),
         (PLAIN_DB, &plain_pool),
         (RAW_DB, &raw_pool),
-    ]
-    .into_iter()
-    .chain(whatif_pool.as_ref().map(|p| (WHATIF_DB, p)))
-    .chain(json_pool.as_ref().map(|p| (JSON_DB, p)))
-    {
+    ] {
         stores::reset(pool, per_client).await?;
         let rows = stores::count_events(pool).await?;
         anyhow::ensure!(
@@ -237,8 +217,6 @@ async fn measure(
     ));
 
     let chain_db = Database::Postgres(chain_pool.clone());
-    let chain_cqrs =
-        Arc::new(chain_db.client_cqrs(kapchart_store::system_clock(), stores::services()));
     let plain_cqrs = Arc::new(postgres_es::postgres_cqrs(
         plain_pool.clone(),
         vec![],
@@ -254,15 +232,16 @@ async fn measure(
     for &w in &cli.writers {
         let w = w as usize;
         let seed = 0x6B61_7063_6861_7274 ^ w as u64;
-        for pool in [&chain_pool, &plain_pool, &raw_pool]
-            .into_iter()
-            .chain(whatif_pool.as_ref())
-            .chain(json_pool.as_ref())
-        {
+        for pool in [&chain_pool, &plain_pool, &raw_pool] {
             stores::reset(pool, per_client).await?;
         }
         stores::checkpoint(admin).await;
-        let mut jobs = vec![
+        // A fresh chain repository per writer count, as a fresh process
+        // would have: it remembers last links, and the rows of the
+        // previous figures are gone.
+        let chain_cqrs =
+            Arc::new(chain_db.client_cqrs(kapchart_store::system_clock(), stores::services()));
+        let mut jobs = [
             Job::new(
                 format!("chain, {w} writers"),
                 w,
@@ -279,25 +258,6 @@ async fn measure(
                 raw_insert_op(&raw_pool, &raw_rows, seed, clients),
             ),
         ];
-        if let (Some(whatif_pool), Some(json_pool)) = (&whatif_pool, &json_pool) {
-            // Fresh what-if repositories per figure: they remember links,
-            // and the rows of the previous figure are gone.
-            for (pool, tag, label) in [
-                (whatif_pool, "w", "what-if"),
-                (json_pool, "j", "what-if + json"),
-            ] {
-                let cqrs = Arc::new(CqrsFramework::new(
-                    PersistedEventStore::new_event_store(whatif::LeanChain::new(pool.clone())),
-                    vec![],
-                    stores::services(),
-                ));
-                jobs.push(Job::new(
-                    format!("{label}, {w} writers"),
-                    w,
-                    command_op(cqrs, format!("{tag}{w}"), seed, clients),
-                ));
-            }
-        }
         let mut figures = load::interleaved(&mut jobs, cli.slices, warmup, window)
             .await?
             .into_iter();
@@ -306,29 +266,18 @@ async fn measure(
         else {
             anyhow::bail!("missing figures");
         };
-        let what_if = figures.next();
-        let what_if_json = figures.next();
         note(&format!(
             "{w} writers: chain {:.0} commands/s, postgres-es {:.0} commands/s, raw INSERT {:.0} commits/s",
             chain.per_sec, plain.per_sec, raw.per_sec
         ));
-        // Every chain the figures extended still verifies (the what-if
-        // repository's rows included).
-        let mut extended = vec![(CHAIN_DB, chain_db.clone())];
-        for (name, pool) in [(WHATIF_DB, &whatif_pool), (JSON_DB, &json_pool)] {
-            if let Some(pool) = pool {
-                extended.push((name, Database::Postgres(pool.clone())));
-            }
-        }
-        for (name, db) in extended {
-            let report = verify(&db, &VerifyOptions::default(), &|_| {}).await?;
-            anyhow::ensure!(
-                report.is_intact(),
-                "after the {w}-writer figures {name} does not verify: {} findings",
-                report.findings.len()
-            );
-        }
-        writes.push(WriteRow::new(w, chain, plain, raw, what_if, what_if_json));
+        // The chain the figures extended still verifies.
+        let report = verify(&chain_db, &VerifyOptions::default(), &|_| {}).await?;
+        anyhow::ensure!(
+            report.is_intact(),
+            "after the {w}-writer figures {CHAIN_DB} does not verify: {} findings",
+            report.findings.len()
+        );
+        writes.push(WriteRow::new(w, chain, plain, raw));
     }
 
     // ---- verify against a raw scan ----
@@ -354,11 +303,7 @@ async fn measure(
     let breakdown = if cli.no_breakdown {
         None
     } else {
-        for pool in [&chain_pool, &plain_pool]
-            .into_iter()
-            .chain(whatif_pool.as_ref())
-            .chain(json_pool.as_ref())
-        {
+        for pool in [&chain_pool, &plain_pool] {
             stores::reset(pool, per_client).await?;
         }
         stores::checkpoint(admin).await;
@@ -372,7 +317,6 @@ async fn measure(
             cli.slices,
             warmup,
             window,
-            whatif_pool.as_ref().zip(json_pool.as_ref()),
         )
         .await
         .context("breakdown: timed command path")?;
@@ -388,9 +332,6 @@ async fn measure(
     chain_pool.close().await;
     plain_pool.close().await;
     raw_pool.close().await;
-    for pool in [whatif_pool, json_pool].into_iter().flatten() {
-        pool.close().await;
-    }
     let mut machine = machine;
     machine.load_average_after = load_average();
     Ok(Report {
@@ -471,15 +412,17 @@ where
 }
 
 /// Single-row INSERT commits (autocommit, one statement per operation)
-/// into kapchart's events table, with a stored event's payload and
-/// metadata (alternating an outcome measure and a payment).
+/// into kapchart's events table: the statement kapchart-store sends for one
+/// event (`breakdown::CHAIN_INSERT`, JSON as text cast to `json`), with a
+/// stored event's payload and metadata (alternating an outcome measure and
+/// a payment), but no load, no decision and no chain link.
 fn raw_insert_op(
     pool: &PgPool,
     rows: &[(String, Value, Value); 2],
     seed: u64,
     clients: usize,
 ) -> Op {
-    let rows: Arc<Vec<(String, Value, Value)>> = Arc::new(
+    let rows: Arc<Vec<(String, String, String)>> = Arc::new(
         rows.iter()
             .map(|(t, p, m)| {
                 let mut m = m.as_object().cloned().unwrap_or_default();
@@ -487,7 +430,7 @@ fn raw_insert_op(
                     "recorded_at".to_owned(),
                     Value::String("2026-01-05T20:00:00.000000Z".to_owned()),
                 );
-                (t.clone(), p.clone(), Value::Object(m))
+                (t.clone(), p.to_string(), Value::Object(m).to_string())
             })
             .collect(),
     );
@@ -501,23 +444,19 @@ fn raw_insert_op(
             // Above any history's sequence; unique per writer and
             // operation (the rows are removed after the figure).
             let sequence = 1_000_000_000 + writer as i64 * 100_000_000 + n as i64;
-            sqlx::query(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-                 event_version, payload, metadata, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(kapchart_store::CLIENT_RECORD)
-            .bind(&client)
-            .bind(sequence)
-            .bind(event_type)
-            .bind("1")
-            .bind(payload)
-            .bind(metadata)
-            .bind("a3f1c2e4b5d6978812aa34bc56de78f09a1b2c3d4e5f60718293a4b5c6d7e8f9")
-            .bind("0f9e8d7c6b5a49382716f5e4d3c2b1a0ffeeddccbbaa99887766554433221100")
-            .execute(&pool)
-            .await
-            .context("raw INSERT")?;
+            sqlx::query(breakdown::CHAIN_INSERT)
+                .bind(kapchart_store::CLIENT_RECORD)
+                .bind(&client)
+                .bind(sequence)
+                .bind(event_type)
+                .bind("1")
+                .bind(payload)
+                .bind(metadata)
+                .bind("a3f1c2e4b5d6978812aa34bc56de78f09a1b2c3d4e5f60718293a4b5c6d7e8f9")
+                .bind("0f9e8d7c6b5a49382716f5e4d3c2b1a0ffeeddccbbaa99887766554433221100")
+                .execute(&pool)
+                .await
+                .context("raw INSERT")?;
             Ok((1, 0))
         }
         .boxed()

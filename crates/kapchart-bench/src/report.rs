@@ -54,16 +54,6 @@ pub struct WriteRow {
     pub chain_over_raw: f64,
     /// chain / plain meets its target.
     pub chain_target_met: bool,
-    /// The what-if repository (the store with the proposed optimisations,
-    /// prototyped in this crate), when measured.
-    pub what_if: Option<Figure>,
-    /// what-if / plain.
-    pub what_if_over_plain: Option<f64>,
-    /// The what-if repository over a copy of the chain database whose
-    /// JSON columns are `json` rather than `jsonb`.
-    pub what_if_json: Option<Figure>,
-    /// what-if + json / plain.
-    pub what_if_json_over_plain: Option<f64>,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -72,22 +62,9 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 impl WriteRow {
     /// The row and its ratios.
-    pub fn new(
-        writers: usize,
-        chain: Figure,
-        plain: Figure,
-        raw: Figure,
-        what_if: Option<Figure>,
-        what_if_json: Option<Figure>,
-    ) -> Self {
+    pub fn new(writers: usize, chain: Figure, plain: Figure, raw: Figure) -> Self {
         let chain_over_plain = ratio(chain.per_sec, plain.per_sec);
         Self {
-            what_if_json_over_plain: what_if_json
-                .as_ref()
-                .map(|f| ratio(f.per_sec, plain.per_sec)),
-            what_if_json,
-            what_if_over_plain: what_if.as_ref().map(|f| ratio(f.per_sec, plain.per_sec)),
-            what_if,
             writers,
             chain_over_plain,
             plain_over_raw: ratio(plain.per_sec, raw.per_sec),
@@ -237,37 +214,6 @@ pub fn table(r: &Report) -> String {
         );
     }
 
-    if r.writes.iter().any(|w| w.what_if.is_some()) {
-        let _ = writeln!(
-            out,
-            "\nWhat-if (not the product; prototyped in this crate, measured in the same rounds): the chain store with a lean load, the remembered last link and a one-statement append (A+B+C), on the chain database and on a copy whose JSON columns are `json` (A+B+C+D):\n"
-        );
-        let _ = writeln!(
-            out,
-            "| writers | A+B+C cmd/s | p50 / p99 | /plain | /chain | A+B+C+D cmd/s | p50 / p99 | /plain | /chain |"
-        );
-        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        let cells = |f: Option<&Figure>, w: &WriteRow| match f {
-            Some(f) => format!(
-                "{:.0} | {} | {:.3} | {:.3}",
-                f.per_sec,
-                lat(f),
-                ratio(f.per_sec, w.plain.per_sec),
-                ratio(f.per_sec, w.chain.per_sec)
-            ),
-            None => "- | - | - | -".to_owned(),
-        };
-        for w in &r.writes {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                w.writers,
-                cells(w.what_if.as_ref(), w),
-                cells(w.what_if_json.as_ref(), w)
-            );
-        }
-    }
-
     let v = &r.verify;
     let _ = writeln!(
         out,
@@ -320,7 +266,7 @@ pub fn table(r: &Report) -> String {
         let _ = writeln!(out, "|---|---:|");
         let lines = [
             (
-                "decode stored rows (JSON text to values, hex hashes)",
+                "decode stored rows (JSON text to values; the last row's hash)",
                 c.decode_row_us * rows,
             ),
             (
@@ -339,13 +285,8 @@ pub fn table(r: &Report) -> String {
         }
         let _ = writeln!(
             out,
-            "\nPer stored row: canonical JSON {:.1} µs, SHA-256 {:.1} µs; verify's CPU per row (decode + hash + compare) {:.1} µs.",
+            "\nPer stored row: canonical JSON (Entry::canonical_bytes, kapchart-audit's RFC 8785 writer) {:.1} µs, SHA-256 {:.1} µs; verify's CPU per row (decode + hash + compare) {:.1} µs.",
             c.canonicalize_us, c.sha256_us, c.verify_row_us
-        );
-        let _ = writeln!(
-            out,
-            "A direct canonical writer (prototype in this crate, jcs.rs): {:.1} µs per stored row, identical bytes on {} of {} entries.",
-            c.prototype_canonicalize_us, c.prototype_identical, c.prototype_checked
         );
         let _ = writeln!(
             out,
@@ -371,6 +312,21 @@ pub fn table(r: &Report) -> String {
             };
             let _ = writeln!(out, "| {step} | {} | {} |", cell("chain"), cell("plain"));
         }
+        let total = |store: &str| {
+            let ms: f64 = b
+                .sql
+                .iter()
+                .filter(|s| s.store == store)
+                .map(|s| s.mean_ms)
+                .sum();
+            format!("{ms:.3}")
+        };
+        let _ = writeln!(
+            out,
+            "| all statements of one command (sum of means) | {} | {} |",
+            total("chain"),
+            total("plain")
+        );
     }
     out
 }

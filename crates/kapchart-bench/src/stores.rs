@@ -22,10 +22,8 @@ pub const CHAIN_DB: &str = "kapchart_bench_chain";
 pub const PLAIN_DB: &str = "kapchart_bench_plain";
 /// The raw-INSERT table (kapchart's events table).
 pub const RAW_DB: &str = "kapchart_bench_raw";
-/// The what-if store: a copy of the chain database.
-pub const WHATIF_DB: &str = "kapchart_bench_whatif";
-/// The what-if store with `json` columns.
-pub const JSON_DB: &str = "kapchart_bench_json";
+/// Every database a run creates and drops.
+pub const DATABASES: [&str; 3] = [CHAIN_DB, PLAIN_DB, RAW_DB];
 
 /// postgres-es 0.5.0's schema (db/init.sql), events and snapshots tables
 /// only (no view, sample row or user).
@@ -89,7 +87,7 @@ impl Server {
         PgPoolOptions::new()
             .max_connections(size.clamp(1, MAX_POOL_SIZE))
             .acquire_timeout(Duration::from_secs(30))
-            // Up to four pools take turns: idle ones give their
+            // The three pools take turns: idle ones give their
             // connections back (they reconnect in the next warm-up).
             .idle_timeout(Duration::from_secs(3))
             .connect_with(self.options(name))
@@ -249,41 +247,12 @@ pub async fn setup_plain(
 }
 
 /// Applies kapchart's migrations to the raw database and copies the chain
-/// database's rows into its events table (same rows, same indexes).
+/// database's rows into its events table (same rows, same indexes, same
+/// column types), so that its table grows only with its own writes.
 pub async fn setup_raw(server: &Server) -> anyhow::Result<()> {
-    copy_chain(server, RAW_DB, false).await
-}
-
-/// The what-if store's database: a copy of the chain database (so that
-/// each store's table grows only with its own writes).
-pub async fn setup_whatif(server: &Server) -> anyhow::Result<()> {
-    copy_chain(server, WHATIF_DB, false).await
-}
-
-/// The what-if store's `json` database: kapchart's migrations with `payload` and
-/// `metadata` as `json` instead of `jsonb`, holding the chain database's
-/// rows (the same chains: the hash covers the parsed JSON, not its
-/// storage form).
-pub async fn setup_json(server: &Server) -> anyhow::Result<()> {
-    copy_chain(server, JSON_DB, true).await
-}
-
-/// Migrates database `name` (with JSON columns as `json` when `json`) and
-/// copies the chain database's rows into it.
-async fn copy_chain(server: &Server, name: &str, json: bool) -> anyhow::Result<()> {
     let from = server.setup_pool(CHAIN_DB, 2).await?;
-    let to = server.setup_pool(name, 2).await?;
+    let to = server.setup_pool(RAW_DB, 2).await?;
     Database::Postgres(to.clone()).migrate().await?;
-    if json {
-        sqlx::raw_sql(
-            "ALTER TABLE events ALTER COLUMN payload TYPE json USING payload::json, \
-             ALTER COLUMN metadata TYPE json USING metadata::json",
-        )
-        .execute(&to)
-        .await
-        .context("cannot make the JSON columns json")?;
-    }
-    let cast = if json { "json" } else { "jsonb" };
     let mut after = 0_i64;
     loop {
         let rows = sqlx::query(
@@ -326,13 +295,15 @@ async fn copy_chain(server: &Server, name: &str, json: bool) -> anyhow::Result<(
             prevs,
             hashes,
         ] = cols;
-        sqlx::query(&format!(
+        // The JSON text as stored, cast to json as the store sends it (an
+        // assignment cast would also fit a jsonb column).
+        sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
              event_version, payload, metadata, prev_hash, hash) \
-             SELECT a, b, c, d, e, f::{cast}, g::{cast}, h, i FROM UNNEST($1::text[], \
+             SELECT a, b, c, d, e, f::json, g::json, h, i FROM UNNEST($1::text[], \
              $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
              $9::text[]) AS t(a, b, c, d, e, f, g, h, i)",
-        ))
+        )
         .bind(types)
         .bind(ids)
         .bind(sequences)
@@ -344,7 +315,7 @@ async fn copy_chain(server: &Server, name: &str, json: bool) -> anyhow::Result<(
         .bind(hashes)
         .execute(&to)
         .await
-        .with_context(|| format!("cannot copy rows into {name}"))?;
+        .with_context(|| format!("cannot copy rows into {RAW_DB}"))?;
     }
     from.close().await;
     to.close().await;
