@@ -116,14 +116,16 @@ pub enum Command {
 
     /// Run a report for a date range.
     ///
-    /// Reports are read from projections; audit reports read the access log.
+    /// Reports are read from the views, caught up with the event store
+    /// first; the access report reads the access log.
     Report(ReportArgs),
 
-    /// Rebuild every projection from the event store.
+    /// Rebuild the views from the event store, without downtime.
     ///
-    /// Views are caught up or rebuilt from the durable events, never trusted
-    /// to inline dispatch.
-    Rebuild,
+    /// New views are built from the first event beside the current ones,
+    /// caught up, and switched in one transaction; reports read the current
+    /// views until then.
+    Rebuild(RebuildArgs),
 
     /// Fill the database with a realistic sample practice.
     ///
@@ -210,7 +212,7 @@ pub enum ExportFormat {
 pub struct ReportArgs {
     /// Which report to run.
     #[arg(value_enum)]
-    pub report: ReportKind,
+    pub report: ReportName,
 
     /// First day included (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", value_parser = parse_iso_date)]
@@ -219,21 +221,57 @@ pub struct ReportArgs {
     /// Last day included (YYYY-MM-DD).
     #[arg(long, value_name = "DATE", value_parser = parse_iso_date)]
     pub to: Option<NaiveDate>,
+
+    /// Only this client (a superbill is usually for one client).
+    #[arg(long, value_name = "ID")]
+    pub client: Option<String>,
+
+    /// Output format. Column names are stable (docs/reports.md).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 }
 
-/// Reports of `kapchart report`.
+/// Reports of `kapchart report` (columns in docs/reports.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ReportKind {
-    /// Reads of and changes to client records and users (access log).
-    Audit,
-    /// Charges, payments and balances.
-    Billing,
-    /// Soft stops that were overridden, and other compliance flags.
-    Compliance,
-    /// Ketamine administration records (DEA Schedule III).
-    Dosing,
-    /// Sessions per therapist.
+pub enum ReportName {
+    /// Sessions per therapist and day, double-bookings flagged.
     Schedule,
+    /// Charges at the fee in force on each session's date, payments and
+    /// balance per client.
+    Billing,
+    /// Per client and period: services with CPT codes, amounts, payments.
+    Superbill,
+    /// Every ketamine administration: date, client, dose, route, lot,
+    /// prescriber, monitoring clinician.
+    ControlledSubstances,
+    /// Protocol adherence: overrides, late integrations, short spacing,
+    /// explorations beyond authorization.
+    Protocol,
+    /// Outcome measures: change from baseline per client and mean change
+    /// per instrument.
+    Outcomes,
+    /// Reads of client records, per client (the access log).
+    Access,
+}
+
+/// Output formats of `kapchart report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// CSV with one header row.
+    Csv,
+    /// A JSON array of objects keyed by column name.
+    Json,
+}
+
+/// Arguments of `kapchart rebuild`.
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Rebuild only this view (default: all): schedule, chart, billing or
+    /// compliance.
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(["schedule", "chart", "billing", "compliance"]))]
+    pub view: Option<String>,
 }
 
 /// Arguments of `kapchart demo`.
@@ -311,7 +349,7 @@ impl Command {
             Self::Checkpoint(_) => "checkpoint",
             Self::Export(_) => "export",
             Self::Report(_) => "report",
-            Self::Rebuild => "rebuild",
+            Self::Rebuild(_) => "rebuild",
             Self::Demo(_) => "demo",
             Self::User(user) => match user {
                 UserCommand::Add(_) => "user add",
@@ -392,7 +430,7 @@ mod tests {
             (&["verify"], "verify"),
             (&["checkpoint"], "checkpoint"),
             (&["export", "--client", "c1"], "export"),
-            (&["report", "audit"], "report"),
+            (&["report", "billing"], "report"),
             (&["rebuild"], "rebuild"),
             (&["demo"], "demo"),
             (&["user", "add", "ann", "--role", "front_desk"], "user add"),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exit;
 pub mod keys;
 pub mod logging;
+pub mod report;
 
 pub use cli::{Cli, Command, UserCommand};
 pub use error::CommandError;
@@ -35,7 +36,7 @@ pub fn run(cli: Cli) -> commands::CommandResult {
         Command::Checkpoint(args) => commands::checkpoint(&global, args),
         Command::Export(args) => commands::export(&global, args),
         Command::Report(args) => commands::report(&global, args),
-        Command::Rebuild => commands::rebuild(&global),
+        Command::Rebuild(args) => commands::rebuild(&global, args),
         Command::Demo(args) => commands::demo(&global, args),
         Command::User(UserCommand::Add(args)) => commands::user_add(&global, args),
         Command::User(UserCommand::List) => commands::user_list(&global),

@@ -1,9 +1,10 @@
 //! Runs the real `kapchart` binary and checks its command-line contract:
 //! help, version, exit statuses, stderr/stdout separation, `--database-url`
 //! validation and that no database file (nor key file) is created by the
-//! subcommands that are still stubs: serve, report, rebuild, demo and user.
-//! The implemented ones (migrate, verify, checkpoint, export) are run
-//! against real databases in `audit_commands.rs`.
+//! subcommands that are still stubs: serve, `report access` and user. The
+//! implemented ones are run against real databases in `audit_commands.rs`
+//! (migrate, verify, checkpoint, export, demo) and `report_commands.rs`
+//! (report, rebuild).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -172,7 +173,7 @@ fn user_help_lists_its_subcommands() {
 
 #[test]
 fn subcommand_help_describes_planned_flags() {
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
         ("serve", &["--listen <ADDR>", "127.0.0.1:8080"]),
         (
             "verify",
@@ -195,7 +196,20 @@ fn subcommand_help_describes_planned_flags() {
                 "--output <FILE>",
             ],
         ),
-        ("report", &["--from <DATE>", "--to <DATE>", "audit"]),
+        (
+            "report",
+            &[
+                "--from <DATE>",
+                "--to <DATE>",
+                "--client <ID>",
+                "--format <FORMAT>",
+                "superbill",
+                "controlled-substances",
+                "outcomes",
+                "csv",
+            ],
+        ),
+        ("rebuild", &["--view <NAME>", "compliance"]),
         (
             "demo",
             &[
@@ -255,10 +269,9 @@ fn help_documents_the_global_key_file_option() {
 
 #[test]
 fn every_unimplemented_subcommand_is_honestly_unavailable() {
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["serve"], "serve"),
-        (&["report", "compliance"], "report"),
-        (&["rebuild"], "rebuild"),
+        (&["report", "access"], "report access"),
         (&["user", "add", "ann", "--role", "therapist"], "user add"),
         (&["user", "list"], "user list"),
         (&["user", "token", "ann"], "user token"),
@@ -275,7 +288,7 @@ fn subcommands_with_all_their_flags_are_still_unavailable() {
     let cases: [(Vec<&str>, &str); 6] = [
         (vec!["serve", "--listen", "127.0.0.1:9"], "serve"),
         // The global --key-file names a file that a stub must not create.
-        (vec!["rebuild", "--key-file", "k.key"], "rebuild"),
+        (vec!["user", "list", "--key-file", "k.key"], "user list"),
         (
             vec!["--key-file", "k.key", "user", "token", "ann"],
             "user token",
@@ -299,13 +312,13 @@ fn subcommands_with_all_their_flags_are_still_unavailable() {
         (
             vec![
                 "report",
-                "audit",
+                "access",
                 "--from",
                 "2024-02-01",
                 "--to",
                 "2024-02-29",
             ],
-            "report",
+            "report access",
         ),
     ];
     for (args, name) in &cases {
@@ -321,24 +334,24 @@ fn subcommands_with_all_their_flags_are_still_unavailable() {
 #[test]
 fn a_postgres_url_is_accepted_without_connecting_or_echoing_it() {
     let url = "postgres://u:secret@127.0.0.1:1/db";
-    let args = ["--database-url", url, "rebuild"];
+    let args = ["--database-url", url, "user", "list"];
     let out = kapchart(&args);
-    assert_not_available(&args, "rebuild", &out);
+    assert_not_available(&args, "user list", &out);
 
-    let args = ["rebuild"];
+    let args = ["user", "list"];
     let out = kapchart_env(&args, &[("DATABASE_URL", "postgresql://u:secret@h/db")]);
-    assert_not_available(&args, "rebuild", &out);
+    assert_not_available(&args, "user list", &out);
 
-    let args = ["rebuild", "--database-url", "sqlite::memory:"];
-    assert_not_available(&args, "rebuild", &kapchart(&args));
+    let args = ["user", "list", "--database-url", "sqlite::memory:"];
+    assert_not_available(&args, "user list", &kapchart(&args));
 
     let args = [
         "--database-url",
         "sqlite://kapchart-other.db",
         "report",
-        "billing",
+        "access",
     ];
-    assert_not_available(&args, "report", &kapchart(&args));
+    assert_not_available(&args, "report access", &kapchart(&args));
 }
 
 #[test]
@@ -466,7 +479,8 @@ fn logs_go_to_stderr_and_follow_verbose_and_rust_log() {
         "-vv",
         "--database-url",
         "postgres://u:secret@h/db",
-        "rebuild",
+        "user",
+        "list",
     ];
     let out = kapchart(&args);
     assert_eq!(out.code, Some(EX_UNAVAILABLE), "{out:?}");
@@ -484,12 +498,12 @@ fn logs_go_to_stderr_and_follow_verbose_and_rust_log() {
     assert!(!out.all().contains("secret"), "{}", out.all());
     assert!(
         out.stderr
-            .ends_with("kapchart: 'rebuild' is not available yet (tracked in the issue list)\n"),
+            .ends_with("kapchart: 'user list' is not available yet (tracked in the issue list)\n"),
         "{}",
         out.stderr
     );
 
-    let out = kapchart_env(&["rebuild"], &[("RUST_LOG", "debug")]);
+    let out = kapchart_env(&["user", "list"], &[("RUST_LOG", "debug")]);
     assert_eq!(out.code, Some(EX_UNAVAILABLE), "{out:?}");
     assert!(
         out.stderr.contains("DEBUG"),
@@ -497,6 +511,6 @@ fn logs_go_to_stderr_and_follow_verbose_and_rust_log() {
         out.stderr
     );
 
-    let out = kapchart_env(&["rebuild"], &[("RUST_LOG", "error")]);
-    assert_not_available(&["rebuild"], "rebuild", &out);
+    let out = kapchart_env(&["user", "list"], &[("RUST_LOG", "error")]);
+    assert_not_available(&["user", "list"], "user list", &out);
 }

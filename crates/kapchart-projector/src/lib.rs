@@ -1,0 +1,777 @@
+//! The projector: every view of kapchart-views fed from the store's global
+//! feed, durably and idempotently.
+//!
+//! Each view has an active **generation** with a **cursor** into the feed.
+//! A batch of feed events is applied in one transaction that also moves the
+//! cursor, guarded by the cursor it started from: rows and cursor commit
+//! together or not at all, two projectors never apply one batch twice, and
+//! a crash at any point leaves a view exactly as current as its cursor says
+//! — the next [`Projector::catch_up`] continues from there. Applying is
+//! idempotent besides (a client's state ignores a sequence it has seen).
+//!
+//! [`Projector::rebuild`] builds new generations from the first event
+//! beside the active ones, catches them up and switches in one
+//! transaction, so reports keep working during a rebuild.
+
+mod sql;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use kapchart_domain::ClientEvent;
+use kapchart_store::{CLIENT_RECORD, Cursor, Database, FeedEvent, StoreError, upcast};
+use kapchart_views::{EventMeta, Row, ViewName, ViewState};
+use tokio::sync::Notify;
+
+use crate::sql::{Cell, Col, Param, Tx, values_list};
+
+/// Why projecting failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectorError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An event in the feed cannot be read: the views stop before it (they
+    /// are behind, visibly, rather than wrong). `kapchart verify` tells why.
+    #[error("the event at feed position {position} cannot be projected: {reason}")]
+    Unreadable {
+        /// Feed position.
+        position: i64,
+        /// Why (names the column, never its content).
+        reason: String,
+    },
+    /// A stored view state cannot be read back.
+    #[error(
+        "the stored {view} state of a client cannot be read; run `kapchart rebuild --view {view}`"
+    )]
+    BadState {
+        /// The view.
+        view: &'static str,
+    },
+}
+
+/// One generation of one view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// The view.
+    pub view: ViewName,
+    /// Its number (increasing per view).
+    pub generation: i64,
+    /// `building`, `active` or `retired`.
+    pub status: String,
+    /// The last feed event applied.
+    pub cursor: Cursor,
+    /// How many feed events it has applied.
+    pub events: i64,
+}
+
+/// What [`Projector::rebuild`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// The views rebuilt, each with its new generation.
+    pub generations: Vec<(ViewName, i64)>,
+    /// Feed events read.
+    pub events: u64,
+    /// Rows written.
+    pub rows: u64,
+}
+
+/// A feed event decoded for the views.
+#[derive(Debug, Clone)]
+struct Decoded {
+    event: ClientEvent,
+    meta: EventMeta,
+}
+
+/// Feeds the views.
+#[derive(Debug, Clone)]
+pub struct Projector {
+    db: Database,
+    views: Vec<ViewName>,
+    batch: i64,
+    wake: Arc<Notify>,
+}
+
+const GENERATION_COLUMNS: &str = "view, generation, status, cursor_txid, cursor_position, events";
+const GENERATION_COLS: [Col; 6] = [Col::Text, Col::Int, Col::Text, Col::Int, Col::Int, Col::Int];
+
+impl Projector {
+    /// A projector of every view over `db`.
+    pub fn new(db: Database) -> Self {
+        Self {
+            db,
+            views: ViewName::ALL.to_vec(),
+            batch: 1000,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Feed events read per transaction (default 1,000).
+    #[must_use]
+    pub fn with_batch(mut self, batch: i64) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// A handle that wakes [`Projector::run`] at once (call it after a
+    /// command commits).
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Applies every feed event not yet in the views, view by view, and
+    /// returns how many (event, view) applications it made.
+    ///
+    /// # Errors
+    /// [`ProjectorError`]; what was applied before the error stays applied.
+    pub async fn catch_up(&self) -> Result<u64, ProjectorError> {
+        let mut applied = 0;
+        for view in &self.views {
+            loop {
+                let generation = self.active(*view).await?;
+                match self.step(&generation).await? {
+                    Step::Applied(n) => applied += n,
+                    Step::Raced => {}
+                    Step::CaughtUp => break,
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Committed events that `generation` has not applied yet. After a
+    /// catch-up this is 0, except on PostgreSQL while a transaction that
+    /// began before those events is still open anywhere in the cluster: the
+    /// feed holds them back until it ends, so that none is ever skipped.
+    ///
+    /// # Errors
+    /// [`ProjectorError::Store`].
+    pub async fn lag(&self, generation: &Generation) -> Result<i64, ProjectorError> {
+        let (sql, params): (&str, Vec<Param>) = match &self.db {
+            Database::Postgres(_) => (
+                "SELECT count(*) FROM events WHERE (txid, position) > ($1::text::xid8, $2)",
+                vec![
+                    Param::Text(generation.cursor.txid.to_string()),
+                    generation.cursor.position.into(),
+                ],
+            ),
+            Database::Sqlite(_) => (
+                "SELECT count(*) FROM events WHERE position > $1",
+                vec![generation.cursor.position.into()],
+            ),
+        };
+        let rows = sql::fetch(&self.db, sql, &params, &[Col::Int]).await?;
+        Ok(rows.first().map_or(0, |r| r[0].int()))
+    }
+
+    /// Catches up, and waits up to `patience` for events the feed still
+    /// holds back (see [`Projector::lag`]). Returns the largest number of
+    /// committed events a view still lacks: 0 when every view is current.
+    ///
+    /// # Errors
+    /// [`ProjectorError`].
+    pub async fn catch_up_fully(&self, patience: Duration) -> Result<i64, ProjectorError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            self.catch_up().await?;
+            let mut behind = 0;
+            for view in &self.views {
+                let generation = self.active(*view).await?;
+                behind = behind.max(self.lag(&generation).await?);
+            }
+            if behind == 0 || started.elapsed() >= patience {
+                return Ok(behind);
+            }
+            // Waiting for another session's transaction to end: nothing to
+            // be woken by, so poll.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Keeps the views current until `shutdown` resolves: catches up, then
+    /// waits for [`Projector::waker`] or `poll` (events written by other
+    /// processes), and again. An error is logged and retried after `poll`.
+    pub async fn run(&self, poll: Duration, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.catch_up().await {
+                tracing::error!(error = %e, "projector: catch-up failed; retrying");
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    /// The active generation of `view`, created (empty, at the feed's
+    /// start) if the view has none.
+    ///
+    /// # Errors
+    /// [`ProjectorError::Store`].
+    pub async fn active(&self, view: ViewName) -> Result<Generation, ProjectorError> {
+        if let Some(g) = self.generation_where(view, "status = 'active'").await? {
+            return Ok(g);
+        }
+        sql::execute(
+            &self.db,
+            "INSERT INTO view_generations (view, generation, status, created_at, activated_at) \
+             SELECT $1, 1, 'active', $2, $2 \
+             WHERE NOT EXISTS (SELECT 1 FROM view_generations WHERE view = $1) \
+             ON CONFLICT DO NOTHING",
+            &[view.as_str().into(), now().into()],
+        )
+        .await?;
+        self.generation_where(view, "status = 'active'")
+            .await?
+            .ok_or_else(|| {
+                ProjectorError::Store(StoreError::Query(format!(
+                    "view {} has generations but none active",
+                    view.as_str()
+                )))
+            })
+    }
+
+    /// Every generation of every view (for status reports).
+    ///
+    /// # Errors
+    /// [`ProjectorError::Store`].
+    pub async fn generations(&self) -> Result<Vec<Generation>, ProjectorError> {
+        let rows = sql::fetch(
+            &self.db,
+            &format!("SELECT {GENERATION_COLUMNS} FROM view_generations ORDER BY view, generation"),
+            &[],
+            &GENERATION_COLS,
+        )
+        .await?;
+        rows.iter()
+            .filter_map(|r| generation_of(r).transpose())
+            .collect()
+    }
+
+    async fn generation_where(
+        &self,
+        view: ViewName,
+        condition: &str,
+    ) -> Result<Option<Generation>, ProjectorError> {
+        let rows = sql::fetch(
+            &self.db,
+            &format!(
+                "SELECT {GENERATION_COLUMNS} FROM view_generations WHERE view = $1 AND {condition} \
+                 ORDER BY generation DESC LIMIT 1"
+            ),
+            &[view.as_str().into()],
+            &GENERATION_COLS,
+        )
+        .await?;
+        Ok(match rows.first() {
+            Some(r) => generation_of(r)?,
+            None => None,
+        })
+    }
+
+    /// One batch for one generation.
+    async fn step(&self, generation: &Generation) -> Result<Step, ProjectorError> {
+        let (page, next) = self.db.read_feed(&generation.cursor, self.batch).await?;
+        if page.is_empty() {
+            return Ok(Step::CaughtUp);
+        }
+        let decoded = decode_page(&page)?;
+        let mut tx = Tx::begin(&self.db).await?;
+        if !advance(&mut tx, generation, &next, page.len()).await? {
+            // Another projector moved this generation (or a rebuild
+            // switched it) since we read it: start again from its state.
+            drop(tx);
+            return Ok(Step::Raced);
+        }
+        let applied = apply_incremental(&mut tx, generation, &decoded).await?;
+        tx.commit().await?;
+        Ok(Step::Applied(applied))
+    }
+
+    /// The rows of `view` of the given kinds (all clients, or one), from
+    /// the active generation, after catching up.
+    ///
+    /// # Errors
+    /// [`ProjectorError`].
+    pub async fn rows(
+        &self,
+        view: ViewName,
+        kinds: &[&str],
+        client: Option<&str>,
+    ) -> Result<Vec<(String, Row)>, ProjectorError> {
+        let generation = self.active(view).await?;
+        let mut out = Vec::new();
+        for kind in kinds {
+            let mut params: Vec<Param> = vec![
+                view.as_str().into(),
+                generation.generation.into(),
+                (*kind).into(),
+            ];
+            let mut sql = "SELECT client_id, kind, row_key, day, data FROM view_rows \
+                           WHERE view = $1 AND generation = $2 AND kind = $3"
+                .to_owned();
+            if let Some(c) = client {
+                sql.push_str(" AND client_id = $4");
+                params.push(c.into());
+            }
+            sql.push_str(" ORDER BY client_id, row_key");
+            let rows = sql::fetch(
+                &self.db,
+                &sql,
+                &params,
+                &[Col::Text, Col::Text, Col::Text, Col::OptText, Col::Text],
+            )
+            .await?;
+            for r in rows {
+                out.push((r[0].text().to_owned(), row_of(view, &r[1..])?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A client's chart as it stood at `at`: only events recorded by then,
+    /// replayed from the event store (not from the view tables), so it is
+    /// exactly what had been recorded.
+    ///
+    /// # Errors
+    /// [`ProjectorError`].
+    pub async fn chart_as_of(
+        &self,
+        client: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Row>, ProjectorError> {
+        let events = self
+            .db
+            .repository(kapchart_store::system_clock())
+            .events_of(CLIENT_RECORD, client, 0)
+            .await?;
+        let decoded = decode_page(&events)?;
+        Ok(kapchart_views::chart_as_of(
+            client,
+            decoded.iter().map(|d| (&d.meta, &d.event)),
+            at,
+        ))
+    }
+
+    /// Rebuilds `views` from the first event, beside the active
+    /// generations, and switches to the new ones when they are caught up.
+    /// Reports read the old generations until the switch. `progress` is
+    /// called with the feed events read so far.
+    ///
+    /// # Errors
+    /// [`ProjectorError`]; the new generations are then left `building`
+    /// and removed by the next rebuild.
+    pub async fn rebuild(
+        &self,
+        views: &[ViewName],
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<RebuildReport, ProjectorError> {
+        // Leftovers of an interrupted rebuild.
+        for view in views {
+            self.drop_generations(*view, "status <> 'active'").await?;
+        }
+        let mut building = Vec::new();
+        for view in views {
+            let active = self.active(*view).await?;
+            let number = active.generation + 1;
+            sql::execute(
+                &self.db,
+                "INSERT INTO view_generations (view, generation, status, created_at) \
+                 VALUES ($1, $2, 'building', $3)",
+                &[view.as_str().into(), number.into(), now().into()],
+            )
+            .await?;
+            building.push(number);
+        }
+
+        // One pass over the feed folds every view in memory.
+        let mut states: Vec<BTreeMap<String, ViewState>> = vec![BTreeMap::new(); views.len()];
+        let mut cursor = Cursor::START;
+        let mut events = 0_u64;
+        loop {
+            let (page, next) = self.db.read_feed(&cursor, 10_000).await?;
+            if page.is_empty() {
+                break;
+            }
+            for decoded in decode_page(&page)? {
+                for (k, view) in views.iter().enumerate() {
+                    states[k]
+                        .entry(decoded.meta.client_id.clone())
+                        .or_insert_with(|| view.new_state(&decoded.meta.client_id))
+                        .apply(&decoded.event, &decoded.meta);
+                }
+            }
+            events += page.len() as u64;
+            cursor = next;
+            progress(events);
+        }
+
+        let mut rows = 0_u64;
+        for (k, view) in views.iter().enumerate() {
+            let generation = Generation {
+                view: *view,
+                generation: building[k],
+                status: "building".to_owned(),
+                cursor: Cursor::START,
+                events: 0,
+            };
+            rows += write_bulk(&self.db, &generation, &states[k]).await?;
+            let mut tx = Tx::begin(&self.db).await?;
+            advance(
+                &mut tx,
+                &generation,
+                &cursor,
+                usize::try_from(events).unwrap_or(0),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        drop(states);
+
+        // Catch the new generations up with what arrived meanwhile, then
+        // switch each in one transaction with a last batch.
+        let mut generations = Vec::new();
+        for (k, view) in views.iter().enumerate() {
+            loop {
+                let Some(g) = self
+                    .generation_where(*view, &format!("generation = {}", building[k]))
+                    .await?
+                else {
+                    return Err(ProjectorError::Store(StoreError::Query(
+                        "the generation being built was removed by another rebuild".into(),
+                    )));
+                };
+                match self.step(&g).await? {
+                    Step::Applied(_) | Step::Raced => continue,
+                    Step::CaughtUp => {}
+                }
+                let mut tx = Tx::begin(&self.db).await?;
+                tx.execute(
+                    "UPDATE view_generations SET status = 'retired' \
+                     WHERE view = $1 AND status = 'active'",
+                    &[view.as_str().into()],
+                )
+                .await?;
+                tx.execute(
+                    "UPDATE view_generations SET status = 'active', activated_at = $3 \
+                     WHERE view = $1 AND generation = $2",
+                    &[view.as_str().into(), building[k].into(), now().into()],
+                )
+                .await?;
+                tx.commit().await?;
+                generations.push((*view, building[k]));
+                break;
+            }
+            self.drop_generations(*view, "status = 'retired'").await?;
+        }
+        Ok(RebuildReport {
+            generations,
+            events,
+            rows,
+        })
+    }
+
+    async fn drop_generations(
+        &self,
+        view: ViewName,
+        condition: &str,
+    ) -> Result<(), ProjectorError> {
+        let old = sql::fetch(
+            &self.db,
+            &format!("SELECT generation FROM view_generations WHERE view = $1 AND {condition}"),
+            &[view.as_str().into()],
+            &[Col::Int],
+        )
+        .await?;
+        for g in old {
+            let params = [Param::from(view.as_str()), Param::Int(g[0].int())];
+            for table in ["view_rows", "view_states", "view_generations"] {
+                sql::execute(
+                    &self.db,
+                    &format!("DELETE FROM {table} WHERE view = $1 AND generation = $2"),
+                    &params,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+enum Step {
+    Applied(u64),
+    Raced,
+    CaughtUp,
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn generation_of(r: &[Cell]) -> Result<Option<Generation>, ProjectorError> {
+    let Ok(view) = r[0].text().parse::<ViewName>() else {
+        // A view this version does not know (written by a newer one).
+        return Ok(None);
+    };
+    Ok(Some(Generation {
+        view,
+        generation: r[1].int(),
+        status: r[2].text().to_owned(),
+        cursor: Cursor {
+            txid: u64::try_from(r[3].int()).unwrap_or(0),
+            position: r[4].int(),
+        },
+        events: r[5].int(),
+    }))
+}
+
+fn row_of(view: ViewName, r: &[Cell]) -> Result<Row, ProjectorError> {
+    let bad = || ProjectorError::BadState {
+        view: view.as_str(),
+    };
+    Ok(Row {
+        kind: r[0].text().to_owned(),
+        key: r[1].text().to_owned(),
+        day: match r[2].opt_text() {
+            Some(d) => Some(d.parse().map_err(|_| bad())?),
+            None => None,
+        },
+        data: serde_json::from_str(r[3].text()).map_err(|_| bad())?,
+    })
+}
+
+/// The client events of a feed page, decoded; other aggregates are skipped.
+fn decode_page(page: &[FeedEvent]) -> Result<Vec<Decoded>, ProjectorError> {
+    let mut out = Vec::with_capacity(page.len());
+    for e in page {
+        let entry = &e.stored.entry;
+        if entry.aggregate_type != CLIENT_RECORD {
+            continue;
+        }
+        let unreadable = |reason: upcast::UpcastError| ProjectorError::Unreadable {
+            position: e.position,
+            reason: reason.to_string(),
+        };
+        let event = upcast::client_event(entry).map_err(unreadable)?;
+        let recorded_at = upcast::recorded_at(entry).map_err(unreadable)?;
+        out.push(Decoded {
+            event,
+            meta: EventMeta {
+                client_id: entry.aggregate_id.clone(),
+                sequence: entry.sequence,
+                position: e.position,
+                recorded_at,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Moves `generation`'s cursor from where it was read to `next`, if no one
+/// else has: the guard that makes each batch apply once.
+async fn advance(
+    tx: &mut Tx,
+    generation: &Generation,
+    next: &Cursor,
+    events: usize,
+) -> Result<bool, ProjectorError> {
+    let moved = tx
+        .execute(
+            "UPDATE view_generations SET cursor_txid = $1, cursor_position = $2, \
+             events = events + $3 \
+             WHERE view = $4 AND generation = $5 AND status = $6 \
+             AND cursor_txid = $7 AND cursor_position = $8",
+            &[
+                txid_param(next.txid),
+                next.position.into(),
+                i64::try_from(events).unwrap_or(i64::MAX).into(),
+                generation.view.as_str().into(),
+                generation.generation.into(),
+                generation.status.clone().into(),
+                txid_param(generation.cursor.txid),
+                generation.cursor.position.into(),
+            ],
+        )
+        .await?;
+    Ok(moved == 1)
+}
+
+fn txid_param(txid: u64) -> Param {
+    Param::Int(i64::try_from(txid).unwrap_or(i64::MAX))
+}
+
+/// Applies decoded events to one generation inside `tx`: per client, load
+/// its state, apply, and write only the rows that changed.
+async fn apply_incremental(
+    tx: &mut Tx,
+    generation: &Generation,
+    decoded: &[Decoded],
+) -> Result<u64, ProjectorError> {
+    let view = generation.view;
+    let mut by_client: BTreeMap<&str, Vec<&Decoded>> = BTreeMap::new();
+    for d in decoded {
+        by_client.entry(&d.meta.client_id).or_default().push(d);
+    }
+    let mut applied = 0;
+    for (client, events) in by_client {
+        let base = [
+            Param::from(view.as_str()),
+            Param::Int(generation.generation),
+            Param::from(client),
+        ];
+        let stored = tx
+            .fetch(
+                "SELECT state FROM view_states WHERE view = $1 AND generation = $2 \
+                 AND client_id = $3",
+                &base,
+                &[Col::Text],
+            )
+            .await?;
+        let mut state = match stored.first() {
+            Some(r) => serde_json::from_str::<ViewState>(r[0].text())
+                .ok()
+                .filter(|s| s.view() == view)
+                .ok_or(ProjectorError::BadState {
+                    view: view.as_str(),
+                })?,
+            None => view.new_state(client),
+        };
+        let before = keyed(state.rows());
+        for d in &events {
+            state.apply(&d.event, &d.meta);
+            applied += 1;
+        }
+        let after = keyed(state.rows());
+        for (key, _) in before.iter().filter(|(k, _)| !after.contains_key(*k)) {
+            let mut params = base.to_vec();
+            params.push(key.0.clone().into());
+            params.push(key.1.clone().into());
+            tx.execute(
+                "DELETE FROM view_rows WHERE view = $1 AND generation = $2 AND client_id = $3 \
+                 AND kind = $4 AND row_key = $5",
+                &params,
+            )
+            .await?;
+        }
+        for (key, row) in &after {
+            if before.get(key) == Some(row) {
+                continue;
+            }
+            let mut params = base.to_vec();
+            params.extend(row_params(row));
+            tx.execute(
+                "INSERT INTO view_rows (view, generation, client_id, kind, row_key, day, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (view, generation, kind, client_id, row_key) \
+                 DO UPDATE SET day = excluded.day, data = excluded.data",
+                &params,
+            )
+            .await?;
+        }
+        let mut params = base.to_vec();
+        params.push(state_json(&state)?.into());
+        tx.execute(
+            "INSERT INTO view_states (view, generation, client_id, state) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (view, generation, client_id) DO UPDATE SET state = excluded.state",
+            &params,
+        )
+        .await?;
+    }
+    Ok(applied)
+}
+
+fn keyed(rows: Vec<Row>) -> HashMap<(String, String), Row> {
+    rows.into_iter()
+        .map(|r| ((r.kind.clone(), r.key.clone()), r))
+        .collect()
+}
+
+fn row_params(row: &Row) -> [Param; 4] {
+    [
+        row.kind.clone().into(),
+        row.key.clone().into(),
+        Param::OptText(row.day.map(|d| d.to_string())),
+        Param::Text(row.data.to_string()),
+    ]
+}
+
+fn state_json(state: &ViewState) -> Result<String, ProjectorError> {
+    serde_json::to_string(state).map_err(|_| ProjectorError::BadState {
+        view: state.view().as_str(),
+    })
+}
+
+/// Writes every client's rows and state of a generation being built, in
+/// multi-row INSERTs, a few thousand rows per transaction.
+async fn write_bulk(
+    db: &Database,
+    generation: &Generation,
+    states: &BTreeMap<String, ViewState>,
+) -> Result<u64, ProjectorError> {
+    const ROWS_PER_INSERT: usize = 500;
+    let view = generation.view.as_str();
+    let mut written = 0_u64;
+    let mut pending_rows: Vec<Param> = Vec::new();
+    let mut pending_states: Vec<Param> = Vec::new();
+    let mut tx = Tx::begin(db).await?;
+    for (client, state) in states {
+        for row in state.rows() {
+            pending_rows.push(view.into());
+            pending_rows.push(generation.generation.into());
+            pending_rows.push(client.clone().into());
+            pending_rows.extend(row_params(&row));
+            written += 1;
+            if pending_rows.len() >= ROWS_PER_INSERT * 7 {
+                insert_rows(&mut tx, &mut pending_rows).await?;
+            }
+        }
+        pending_states.push(view.into());
+        pending_states.push(generation.generation.into());
+        pending_states.push(client.clone().into());
+        pending_states.push(state_json(state)?.into());
+        if pending_states.len() >= ROWS_PER_INSERT * 4 {
+            insert_states(&mut tx, &mut pending_states).await?;
+            tx.commit().await?;
+            tx = Tx::begin(db).await?;
+        }
+    }
+    insert_rows(&mut tx, &mut pending_rows).await?;
+    insert_states(&mut tx, &mut pending_states).await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+async fn insert_rows(tx: &mut Tx, params: &mut Vec<Param>) -> Result<(), ProjectorError> {
+    if params.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO view_rows (view, generation, client_id, kind, row_key, day, data) VALUES {}",
+        values_list(params.len() / 7, 7, 0)
+    );
+    tx.execute(&sql, params).await?;
+    params.clear();
+    Ok(())
+}
+
+async fn insert_states(tx: &mut Tx, params: &mut Vec<Param>) -> Result<(), ProjectorError> {
+    if params.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO view_states (view, generation, client_id, state) VALUES {}",
+        values_list(params.len() / 4, 4, 0)
+    );
+    tx.execute(&sql, params).await?;
+    params.clear();
+    Ok(())
+}
