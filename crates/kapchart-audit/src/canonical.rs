@@ -29,7 +29,33 @@
 //! checks it byte for byte against `serde_jcs` on generated values (strings
 //! with every kind of character, keys that sort differently in UTF-8 and
 //! UTF-16, nesting, integers to the edge of the range).
+//!
+//! # Text that is already canonical
+//! Verification reads payload and metadata from the store as text, and
+//! parsing that text into a [`Value`] only to write it out again costs
+//! more than everything else done for a row. The store writes
+//! serde_json's compact form of a [`Value`] (members sorted by name,
+//! minimal escapes), which for the names kapchart uses and integers *is*
+//! the canonical form, and PostgreSQL `json` columns and SQLite keep that
+//! text byte for byte. [`is_canonical`] checks in one pass, without
+//! allocating, that a text is exactly the canonical bytes of the value it
+//! denotes; such a text is hashed as it is
+//! ([`EntryText`](crate::EntryText)). Anything else — rows converted from
+//! `jsonb` (which prints spaces), escaped member names, floats, deep
+//! nesting — is parsed and canonicalized as before.
+//!
+//! Why that is safe: canonical text is its own canonical form.
+//! [`is_canonical`] accepts a text only if every byte is the one the
+//! writer above would produce for the value it denotes: no whitespace,
+//! members in strictly increasing UTF-16 order of their names (so no
+//! duplicates, which a parser would collapse), strings with exactly the
+//! writer's escapes, numbers in their one decimal spelling within the
+//! policy, literals as written. So `canonical_json(parse(t)) == t`
+//! whenever `is_canonical(t)`, and a hash cannot depend on which path was
+//! taken. A property test checks that implication on generated canonical
+//! and near-canonical texts (`tests/canonical_fast_path.rs`).
 
+use std::cmp::Ordering;
 use std::io::Write as _;
 
 use serde_json::{Map, Value};
@@ -158,6 +184,196 @@ fn exact_integer(n: &serde_json::Number) -> Option<i64> {
     Some(f as i64)
 }
 
+/// Deepest nesting of arrays and objects [`is_canonical`] accepts. Deeper
+/// text is left to the parser (serde_json refuses 128 levels), so every
+/// text accepted here also parses.
+const MAX_DEPTH: usize = 64;
+
+/// True when `text` is exactly the canonical JSON ([`canonical_json`]) of
+/// the value it denotes under this module's integer policy: then
+/// `canonical_json(&serde_json::from_str(text)?)` is `text`, byte for byte.
+///
+/// Strict and conservative. False for: whitespace anywhere; members not in
+/// strictly increasing UTF-16 order of their names (duplicates included);
+/// a member name with any escape (the parser sorts those); any escape but
+/// `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and `\u00xx` (lowercase) for
+/// the other controls below U+0020; a raw control character; a number
+/// other than `0` or `-?[1-9][0-9]*` of magnitude at most
+/// [`MAX_SAFE_INTEGER`] (so `-0`, `1.0`, `1e2`, `01`); nesting deeper than
+/// 64 arrays and objects; anything that is not JSON. False does not mean
+/// the text is wrong, only that it must be parsed and canonicalized.
+#[must_use]
+pub fn is_canonical(text: &str) -> bool {
+    let mut checker = Checker { text, at: 0 };
+    checker.value(0) && checker.at == text.len()
+}
+
+/// A cursor over the text being checked.
+struct Checker<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Checker<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        if found {
+            self.at += 1;
+        }
+        found
+    }
+
+    /// One value inside `depth` arrays and objects.
+    fn value(&mut self, depth: usize) -> bool {
+        match self.peek() {
+            Some(b'{') => depth < MAX_DEPTH && self.object(depth + 1),
+            Some(b'[') => depth < MAX_DEPTH && self.array(depth + 1),
+            Some(b'"') => self.string().is_some(),
+            Some(b't') => self.literal("true"),
+            Some(b'f') => self.literal("false"),
+            Some(b'n') => self.literal("null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => false,
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> bool {
+        let found = self.text[self.at..].starts_with(word);
+        if found {
+            self.at += word.len();
+        }
+        found
+    }
+
+    fn array(&mut self, depth: usize) -> bool {
+        self.at += 1; // `[`
+        if self.eat(b']') {
+            return true;
+        }
+        loop {
+            if !self.value(depth) {
+                return false;
+            }
+            if self.eat(b']') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> bool {
+        self.at += 1; // `{`
+        if self.eat(b'}') {
+            return true;
+        }
+        let mut previous: Option<&str> = None;
+        loop {
+            // A name with an escape is left to the parser: comparing it
+            // would need it unescaped.
+            if self.peek() != Some(b'"') {
+                return false;
+            }
+            let Some((name, false)) = self.string() else {
+                return false;
+            };
+            if previous.is_some_and(|p| utf16_cmp(p, name) != Ordering::Less) {
+                return false;
+            }
+            previous = Some(name);
+            if !self.eat(b':') || !self.value(depth) {
+                return false;
+            }
+            if self.eat(b'}') {
+                return true;
+            }
+            if !self.eat(b',') {
+                return false;
+            }
+        }
+    }
+
+    /// A string (the cursor on its opening quote) with exactly the
+    /// canonical escapes: its content as written, and whether it has any
+    /// escape. `None` if it is not canonical.
+    fn string(&mut self) -> Option<(&'a str, bool)> {
+        let bytes = self.text.as_bytes();
+        self.at += 1; // `"`
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            // Skip the plain run in one tight loop: most of a stored text.
+            self.at += bytes[self.at..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            match bytes[self.at] {
+                b'"' => {
+                    let content = &self.text[start..self.at];
+                    self.at += 1;
+                    return Some((content, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.at += match *bytes.get(self.at + 1)? {
+                        b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+                        // `\u00xx`, lowercase, only for the controls that
+                        // have no short escape (not 08 09 0a 0c 0d).
+                        b'u' => match bytes.get(self.at + 2..self.at + 6)? {
+                            [b'0', b'0', b'0', b'0'..=b'7' | b'b' | b'e' | b'f']
+                            | [b'0', b'0', b'1', b'0'..=b'9' | b'a'..=b'f'] => 6,
+                            _ => return None,
+                        },
+                        _ => return None,
+                    };
+                }
+                // A raw control character.
+                _ => return None,
+            }
+        }
+    }
+
+    /// `0`, or `-?[1-9][0-9]*` of magnitude at most [`MAX_SAFE_INTEGER`].
+    /// What may follow a number's digits (`.`, `e`) is refused by the
+    /// caller, which expects `,`, a closing bracket or the end.
+    fn number(&mut self) -> bool {
+        let negative = self.eat(b'-');
+        let start = self.at;
+        let mut magnitude: u64 = 0;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            // Stops at the 17th significant digit at the latest: no overflow.
+            magnitude = magnitude * 10 + u64::from(digit - b'0');
+            if magnitude > MAX_SAFE_INTEGER {
+                return false;
+            }
+            self.at += 1;
+        }
+        match &self.text.as_bytes()[start..self.at] {
+            [] => false,
+            [b'0'] => !negative,
+            [b'0', ..] => false,
+            _ => true,
+        }
+    }
+}
+
+/// Orders two strings by their UTF-16 code units (RFC 8785's member
+/// order), encoding only from the first character that differs.
+fn utf16_cmp(a: &str, b: &str) -> Ordering {
+    let common = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    // Back to the start of the character that differs; the bytes before it
+    // are the same in both, so it starts at the same place in both.
+    let mut at = common;
+    while !a.is_char_boundary(at) {
+        at -= 1;
+    }
+    a[at..].encode_utf16().cmp(b[at..].encode_utf16())
+}
+
 /// The policy error for the first refused number in `value`.
 pub(crate) fn refusal(value: &Value) -> AuditError {
     match check_numbers(value, &mut Vec::new()) {
@@ -253,7 +469,7 @@ mod tests {
 
     #[test]
     fn sorts_keys_by_utf16_code_units_and_strips_whitespace() {
-        // U+FB33 sorts after U+1F602 in UTF-8 bytes but before it in UTF-16
+        // U+FB33 sorts before U+1F602 in UTF-8 bytes but after it in UTF-16
         // code units (the emoji is the surrogate pair D83D DE02).
         let v: Value = serde_json::from_str(
             r#"{ "\ufb33": 1, "\ud83d\ude02": 2, "b": [ true, null ], "a": "x" }"#,
@@ -309,5 +525,184 @@ mod tests {
                 pointer: String::new()
             })
         );
+    }
+
+    /// The text is canonical, and the implication `is_canonical` promises
+    /// holds for it.
+    fn accepted(text: &str) {
+        assert!(is_canonical(text), "should be canonical: {text:?}");
+        let value: Value = serde_json::from_str(text).expect("canonical text parses");
+        assert_eq!(canon(&value), text);
+    }
+
+    fn refused(text: &str) {
+        assert!(!is_canonical(text), "should not be canonical: {text:?}");
+    }
+
+    #[test]
+    fn is_canonical_accepts_the_writers_output() {
+        for text in [
+            "0",
+            "-1",
+            "9007199254740991",
+            "-9007199254740991",
+            "true",
+            "false",
+            "null",
+            "\"\"",
+            "[]",
+            "{}",
+            r#"{"":0,"a":[true,false,null,-12,"x"],"b":{"c":{}}}"#,
+            // Every escape the writer uses, and what it leaves alone.
+            r#""\"\\\b\f\n\r\t\u0000\u0007\u000b\u000e\u000f\u0010\u001f/é😂""#,
+            "\"\u{7f}\u{2028}\"",
+            // UTF-16 order: U+1F602 (D83D DE02) before U+FB33 (FB33),
+            // the reverse of their UTF-8 order.
+            "{\"\u{1f602}\":2,\"\u{fb33}\":1}",
+            // A name that is a prefix of the next.
+            r#"{"a":1,"ab":2,"b":3}"#,
+        ] {
+            accepted(text);
+        }
+    }
+
+    #[test]
+    fn is_canonical_refuses_whitespace() {
+        for text in [
+            " 1",
+            "1 ",
+            "1\n",
+            "[1, 2]",
+            "[ 1]",
+            "{\"a\": 1}",
+            "{\"a\" :1}",
+            "{ \"a\":1}",
+            "{\"a\":1 }",
+            "\t{}",
+        ] {
+            refused(text);
+        }
+    }
+
+    #[test]
+    fn is_canonical_refuses_members_out_of_order_or_duplicated() {
+        refused(r#"{"b":1,"a":2}"#);
+        refused(r#"{"a":1,"a":2}"#);
+        refused(r#"{"ab":1,"a":2}"#);
+        // In UTF-8 byte order, which is not RFC 8785's.
+        refused("{\"\u{fb33}\":1,\"\u{1f602}\":2}");
+        refused(r#"{"a":{"y":1,"x":2}}"#);
+    }
+
+    #[test]
+    fn is_canonical_leaves_escaped_names_to_the_parser() {
+        // Canonical, but the check does not unescape names.
+        assert_eq!(canon(&json!({"a\nb": 1})), "{\"a\\nb\":1}");
+        refused("{\"a\\nb\":1}");
+        refused(r#"{"\"":1}"#);
+    }
+
+    #[test]
+    fn is_canonical_refuses_other_escapes() {
+        for text in [
+            r#""\/""#,
+            r#""\u0041""#,
+            r#""\u00e9""#,
+            r#""\u001F""#,
+            r#""\u000B""#,
+            r#""\u0008""#,
+            r#""\u0009""#,
+            r#""\u000a""#,
+            r#""\u000c""#,
+            r#""\u000d""#,
+            r#""\u0022""#,
+            r#""\u005c""#,
+            r#""\ud83d\ude02""#,
+            r#""\ud800""#,
+            r#""\x""#,
+            r#""\u00"#,
+            r#""\""#,
+        ] {
+            refused(text);
+        }
+    }
+
+    #[test]
+    fn is_canonical_refuses_raw_controls_and_broken_strings() {
+        for text in ["\"\n\"", "\"\t\"", "\"\u{0}\"", "\"\u{1f}\"", "\"abc", "\""] {
+            refused(text);
+        }
+    }
+
+    #[test]
+    fn is_canonical_refuses_other_number_spellings() {
+        for text in [
+            "-0",
+            "00",
+            "01",
+            "-01",
+            "1.0",
+            "1.5",
+            "0.0",
+            "1e2",
+            "1E2",
+            "1e-2",
+            "+1",
+            "-",
+            "9007199254740992",
+            "-9007199254740992",
+            "18446744073709551616",
+            "[1.0]",
+            "{\"a\":-0}",
+            ".5",
+        ] {
+            refused(text);
+        }
+    }
+
+    #[test]
+    fn is_canonical_refuses_what_is_not_one_json_value() {
+        for text in [
+            "",
+            "tru",
+            "nul",
+            "True",
+            "NaN",
+            "Infinity",
+            "[1,]",
+            "[,1]",
+            "{\"a\":1,}",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{1:2}",
+            "[1]]",
+            "[1",
+            "{",
+            "1 2",
+            "12x",
+            "\"a\"\"b\"",
+            "//",
+            "'a'",
+        ] {
+            refused(text);
+        }
+    }
+
+    #[test]
+    fn is_canonical_limits_nesting_below_the_parsers_limit() {
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        accepted(&nested(MAX_DEPTH));
+        let deeper = nested(MAX_DEPTH + 1);
+        refused(&deeper);
+        // The slow path still handles it: serde_json parses up to 127
+        // levels, so whatever this check accepts, the parser reads.
+        assert!(serde_json::from_str::<Value>(&deeper).is_ok());
+        assert!(serde_json::from_str::<Value>(&nested(127)).is_ok());
+        assert!(serde_json::from_str::<Value>(&nested(128)).is_err());
+        refused(&format!(
+            "{}1{}",
+            "{\"a\":".repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        ));
     }
 }

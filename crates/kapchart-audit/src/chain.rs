@@ -307,22 +307,47 @@ impl ChainVerifier {
     /// (nothing for a good row).
     pub fn push(&mut self, row: &StoredEntry) -> Vec<Finding> {
         let entry = &row.entry;
-        let sequence = entry.sequence;
+        self.push_hashed(
+            &entry.aggregate_type,
+            &entry.aggregate_id,
+            entry.sequence,
+            entry.prev_hash,
+            row.hash,
+            entry.hash(),
+        )
+    }
+
+    /// As [`ChainVerifier::push`], for a row whose hash the caller has
+    /// already computed (`computed`: what [`Entry::hash`] gives for it,
+    /// e.g. through [`EntryText::hash`], which hashes stored text without
+    /// parsing it): the same checks and findings, in the same order.
+    ///
+    /// [`Entry::hash`]: crate::Entry::hash
+    /// [`EntryText::hash`]: crate::EntryText::hash
+    pub fn push_hashed(
+        &mut self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: u64,
+        prev_hash: Hash,
+        stored_hash: Hash,
+        computed: Result<Hash, AuditError>,
+    ) -> Vec<Finding> {
         let mut out = Vec::new();
-        if entry.aggregate_type != self.aggregate_type || entry.aggregate_id != self.aggregate_id {
+        if aggregate_type != self.aggregate_type || aggregate_id != self.aggregate_id {
             out.push(self.finding(
                 sequence,
                 FindingKind::AggregateMismatch {
-                    found_type: entry.aggregate_type.clone(),
-                    found_id: entry.aggregate_id.clone(),
+                    found_type: aggregate_type.to_owned(),
+                    found_id: aggregate_id.to_owned(),
                 },
             ));
         }
-        match entry.hash() {
-            Ok(computed) if computed != row.hash => out.push(self.finding(
+        match computed {
+            Ok(computed) if computed != stored_hash => out.push(self.finding(
                 sequence,
                 FindingKind::HashMismatch {
-                    stored: row.hash,
+                    stored: stored_hash,
                     computed,
                 },
             )),
@@ -334,7 +359,7 @@ impl ChainVerifier {
                 },
             )),
         }
-        self.advance(sequence, Some(entry.prev_hash), Some(row.hash), &mut out);
+        self.advance(sequence, Some(prev_hash), Some(stored_hash), &mut out);
         out
     }
 
@@ -566,11 +591,43 @@ impl LogVerifier {
     /// [`AuditError::AggregateNotGrouped`] if this row's aggregate had rows
     /// before another aggregate's.
     pub fn push(&mut self, row: &StoredEntry) -> Result<Vec<Finding>, AuditError> {
+        let entry = &row.entry;
+        self.push_hashed(
+            &entry.aggregate_type,
+            &entry.aggregate_id,
+            entry.sequence,
+            entry.prev_hash,
+            row.hash,
+            entry.hash(),
+        )
+    }
+
+    /// As [`LogVerifier::push`], for a row whose hash the caller has
+    /// already computed, as [`ChainVerifier::push_hashed`].
+    ///
+    /// # Errors
+    /// As [`LogVerifier::push`].
+    pub fn push_hashed(
+        &mut self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        sequence: u64,
+        prev_hash: Hash,
+        stored_hash: Hash,
+        computed: Result<Hash, AuditError>,
+    ) -> Result<Vec<Finding>, AuditError> {
         let mut out = Vec::new();
-        self.switch_to(&row.entry.aggregate_type, &row.entry.aggregate_id, &mut out)?;
+        self.switch_to(aggregate_type, aggregate_id, &mut out)?;
         self.rows += 1;
         if let Some(current) = &mut self.current {
-            out.extend(current.push(row));
+            out.extend(current.push_hashed(
+                aggregate_type,
+                aggregate_id,
+                sequence,
+                prev_hash,
+                stored_hash,
+                computed,
+            ));
         }
         Ok(out)
     }

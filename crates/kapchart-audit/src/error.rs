@@ -27,6 +27,13 @@ pub enum AuditError {
     /// The canonical JSON serializer failed.
     #[error("canonical JSON serialization failed: {0}")]
     Serialization(String),
+    /// Stored payload or metadata text is not JSON
+    /// ([`EntryText`](crate::EntryText)).
+    #[error("{field} is not JSON")]
+    NotJson {
+        /// `payload` or `metadata` (never the text).
+        field: &'static str,
+    },
     /// An entry's `metadata` is not a JSON object.
     #[error("an entry's metadata must be a JSON object")]
     MetadataNotObject,

@@ -5,15 +5,15 @@
 
 use futures_util::TryStreamExt;
 use kapchart_audit::{
-    Bundle, Finding, HeadLeaf, LogVerifier, SignedCheckpoint, Statement, StoredEntry, build_bundle,
-    heads_root, public_key_of, verify_heads,
+    AuditError, Bundle, EntryText, Finding, Hash, HeadLeaf, LogVerifier, SignedCheckpoint,
+    Statement, StoredEntry, build_bundle, heads_root, public_key_of, verify_heads,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::Database;
 use crate::error::StoreError;
-use crate::repo::{RAW_COLUMNS_PG, RAW_COLUMNS_SQLITE, RawRow};
+use crate::repo::{RAW_COLUMNS_PG, RAW_COLUMNS_SQLITE, RawText};
 
 /// A checkpoint as `kapchart checkpoint` prints it and an auditor keeps it:
 /// the signed statement, the public key, and the head leaves it commits to.
@@ -85,6 +85,10 @@ const AGGREGATE: &str = crate::CLIENT_RECORD;
 /// Verifies the log: every chain, the checkpoint log, and the log against a
 /// checkpoint (the one given, else the latest in the log). `progress` is
 /// called with the number of rows read so far.
+///
+/// Each row is hashed from its columns borrowed as text
+/// ([`EntryText`]): payload and metadata as the store writes them are
+/// canonical JSON already and are hashed without being parsed.
 pub async fn verify(
     db: &Database,
     options: &VerifyOptions,
@@ -129,22 +133,33 @@ pub async fn verify(
         .map_err(|e| StoreError::Query(format!("checkpoint heads: {e}")))?;
 
     let mut rows = 0_u64;
-    let mut push = |raw: RawRow, report: &mut VerifyReport| -> Result<(), StoreError> {
+    let mut push = |raw: RawText<'_>, report: &mut VerifyReport| -> Result<(), StoreError> {
         rows += 1;
         if rows.is_multiple_of(4096) {
             progress(rows);
         }
-        let found = match raw.decode() {
-            Ok(entry) => verifier.push(&entry),
-            Err(failed) => {
-                let (raw, reason) = *failed;
-                verifier.push_unreadable(
-                    &raw.aggregate_type,
-                    &raw.aggregate_id,
-                    raw.sequence_u64(),
-                    &reason,
-                )
-            }
+        let found = match hash_row(&raw) {
+            Some(hashed) => verifier.push_hashed(
+                raw.aggregate_type,
+                raw.aggregate_id,
+                hashed.sequence,
+                hashed.prev_hash,
+                hashed.stored,
+                hashed.computed,
+            ),
+            // Unreadable: the full decoder names the reason, as it always has.
+            None => match raw.to_raw_row().decode() {
+                Ok(entry) => verifier.push(&entry),
+                Err(failed) => {
+                    let (raw, reason) = *failed;
+                    verifier.push_unreadable(
+                        &raw.aggregate_type,
+                        &raw.aggregate_id,
+                        raw.sequence_u64(),
+                        &reason,
+                    )
+                }
+            },
         }
         .map_err(|e| StoreError::Query(e.to_string()))?;
         report.findings.extend(found);
@@ -160,7 +175,7 @@ pub async fn verify(
             let mut stream = q.fetch(pool);
             while let Some(row) = stream.try_next().await.map_err(StoreError::query)? {
                 push(
-                    RawRow::from_row(&row).map_err(StoreError::query)?,
+                    RawText::from_row(&row).map_err(StoreError::query)?,
                     &mut report,
                 )?;
             }
@@ -174,7 +189,7 @@ pub async fn verify(
             let mut stream = q.fetch(pool);
             while let Some(row) = stream.try_next().await.map_err(StoreError::query)? {
                 push(
-                    RawRow::from_row(&row).map_err(StoreError::query)?,
+                    RawText::from_row(&row).map_err(StoreError::query)?,
                     &mut report,
                 )?;
             }
@@ -188,6 +203,47 @@ pub async fn verify(
     report.heads = end.heads;
     report.checkpoints = log.len() as u64;
     Ok(report)
+}
+
+/// A row's hashes as stored and its hash as computed from its text.
+struct Hashed {
+    sequence: u64,
+    prev_hash: Hash,
+    stored: Hash,
+    computed: Result<Hash, AuditError>,
+}
+
+/// Hashes a row from its text, without copying it and, when payload and
+/// metadata are canonical (as the store writes them), without parsing
+/// them. `None` for a row that cannot be read (negative sequence, a hash
+/// that is not hex, JSON that does not parse): [`RawRow::decode`] then
+/// names the reason.
+///
+/// [`RawRow::decode`]: crate::repo::RawRow::decode
+fn hash_row(raw: &RawText<'_>) -> Option<Hashed> {
+    let sequence = u64::try_from(raw.sequence).ok()?;
+    let prev_hash = Hash::from_hex(raw.prev_hash).ok()?;
+    let stored = Hash::from_hex(raw.hash).ok()?;
+    let computed = EntryText {
+        aggregate_type: raw.aggregate_type,
+        aggregate_id: raw.aggregate_id,
+        sequence,
+        event_type: raw.event_type,
+        event_version: raw.event_version,
+        payload: raw.payload,
+        metadata: raw.metadata,
+        prev_hash,
+    }
+    .hash();
+    if let Err(AuditError::NotJson { .. }) = computed {
+        return None;
+    }
+    Some(Hashed {
+        sequence,
+        prev_hash,
+        stored,
+        computed,
+    })
 }
 
 fn scan_sql<'a>(columns: &str, param: &str, client: Option<&'a str>) -> (String, Option<&'a str>) {
@@ -489,4 +545,168 @@ pub async fn export_bundle(
         &public_key,
         &file.heads,
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use cqrs_es::persist::SerializedEvent;
+    use kapchart_audit::{FindingKind, is_canonical};
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(sequence: usize) -> SerializedEvent {
+        SerializedEvent {
+            aggregate_id: "client-1".to_owned(),
+            sequence,
+            aggregate_type: AGGREGATE.to_owned(),
+            event_type: "ConsentRecorded".to_owned(),
+            event_version: "1".to_owned(),
+            payload: json!({"ConsentRecorded": {"form": "kap-consent-v2", "signed_on": "2026-01-05", "pages": 4}}),
+            metadata: json!({"actor_id": "t-rivera", "actor_role": "therapist", "command_id": format!("cmd-{sequence}")}),
+        }
+    }
+
+    async fn run(db: &Database, sql: &str, binds: &[&str]) {
+        match db {
+            Database::Postgres(pool) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                q.execute(pool).await.expect("update runs");
+            }
+            Database::Sqlite(pool) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                q.execute(pool).await.expect("update runs");
+            }
+        }
+    }
+
+    /// A JSON column's text as verification reads it.
+    async fn stored_text(db: &Database, column: &str, sequence: i64) -> String {
+        match db {
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(&format!(
+                    "SELECT {column}::text FROM events WHERE sequence = $1"
+                ))
+                .bind(sequence)
+                .fetch_one(pool)
+                .await
+            }
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar(&format!("SELECT {column} FROM events WHERE sequence = ?1"))
+                    .bind(sequence)
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+        .expect("reads")
+    }
+
+    async fn findings(db: &Database) -> Vec<(u64, FindingKind)> {
+        let report = verify(db, &VerifyOptions::default(), &|_| {})
+            .await
+            .expect("verify runs");
+        assert_eq!(report.rows, 3);
+        report
+            .findings
+            .into_iter()
+            .map(|f| (f.sequence, f.kind))
+            .collect()
+    }
+
+    /// Rows as the store writes them take the fast path; rows whose JSON
+    /// text is not canonical (as converted from `jsonb`) the slow one, with
+    /// the same hash; rows that cannot be read keep their reasons.
+    async fn text_paths(url: &str, postgres: bool) {
+        let db = Database::open(url).await.expect("database opens");
+        let repo = db.repository(crate::system_clock());
+        for sequence in 1..=3 {
+            repo.append(&[event(sequence)]).await.expect("appends");
+        }
+        let stored = repo
+            .events_of(AGGREGATE, "client-1", 0)
+            .await
+            .expect("loads");
+        for sequence in 1..=3 {
+            for column in ["payload", "metadata"] {
+                let text = stored_text(&db, column, sequence).await;
+                assert!(is_canonical(&text), "{text}");
+            }
+        }
+        assert_eq!(findings(&db).await, []);
+
+        // Same values, text as jsonb prints it.
+        if postgres {
+            run(
+                &db,
+                "UPDATE events SET payload = payload::jsonb::json, \
+                 metadata = metadata::jsonb::json WHERE sequence = 2",
+                &[],
+            )
+            .await;
+        } else {
+            let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).expect("json");
+            let entry = &stored[1].stored.entry;
+            run(
+                &db,
+                "UPDATE events SET payload = ?1, metadata = ?2 WHERE sequence = 2",
+                &[&pretty(&entry.payload), &pretty(&entry.metadata)],
+            )
+            .await;
+        }
+        for column in ["payload", "metadata"] {
+            let text = stored_text(&db, column, 2).await;
+            assert!(!is_canonical(&text), "{text}");
+        }
+        assert_eq!(findings(&db).await, []);
+
+        // A hash that is not hex, and (where the column allows it) a
+        // payload that is not JSON: the payload is reported, as before.
+        run(
+            &db,
+            "UPDATE events SET hash = 'XYZ' WHERE sequence = 3",
+            &[],
+        )
+        .await;
+        let reason = if postgres {
+            "hash is not 64 lowercase hex digits"
+        } else {
+            run(
+                &db,
+                "UPDATE events SET payload = '{not json' WHERE sequence = 3",
+                &[],
+            )
+            .await;
+            "payload is not JSON"
+        };
+        assert_eq!(
+            findings(&db).await,
+            [(
+                3,
+                FindingKind::MalformedRow {
+                    reason: reason.to_owned()
+                }
+            )]
+        );
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn text_paths_postgres() {
+        let db = kapchart_testkit::postgres().await;
+        text_paths(&db.url, true).await;
+        db.cleanup().await;
+    }
+
+    #[tokio::test]
+    async fn text_paths_sqlite() {
+        let db = kapchart_testkit::sqlite();
+        text_paths(&db.url, false).await;
+        db.cleanup().await;
+    }
 }

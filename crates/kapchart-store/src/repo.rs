@@ -455,8 +455,9 @@ fn write_error(e: sqlx::Error) -> PersistenceError {
     }
 }
 
-/// A stored row as text, before any parsing: what verification reads, so
-/// that a row it cannot parse is reported, not fatal.
+/// A stored row as owned text, before any parsing: what the feed decodes,
+/// and what verification decodes a row it could not hash with, so that the
+/// row is reported with its reason, not fatal.
 #[derive(Debug, Clone)]
 pub(crate) struct RawRow {
     pub position: i64,
@@ -478,14 +479,30 @@ pub(crate) const RAW_COLUMNS_PG: &str = "position, aggregate_type, aggregate_id,
 pub(crate) const RAW_COLUMNS_SQLITE: &str = "position, aggregate_type, aggregate_id, sequence, \
      event_type, event_version, payload, metadata, prev_hash, hash";
 
-impl RawRow {
+/// A stored row's columns borrowed from the database row, before any
+/// parsing: what verification reads, copying nothing for a good row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawText<'r> {
+    pub position: i64,
+    pub aggregate_type: &'r str,
+    pub aggregate_id: &'r str,
+    pub sequence: i64,
+    pub event_type: &'r str,
+    pub event_version: &'r str,
+    pub payload: &'r str,
+    pub metadata: &'r str,
+    pub prev_hash: &'r str,
+    pub hash: &'r str,
+}
+
+impl<'r> RawText<'r> {
     /// Reads the columns of [`RAW_COLUMNS_PG`] or [`RAW_COLUMNS_SQLITE`].
-    pub(crate) fn from_row<'r, R>(row: &'r R) -> Result<Self, sqlx::Error>
+    pub(crate) fn from_row<R>(row: &'r R) -> Result<Self, sqlx::Error>
     where
         R: Row,
         &'static str: sqlx::ColumnIndex<R>,
         i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     {
         Ok(Self {
             position: row.try_get("position")?,
@@ -499,6 +516,35 @@ impl RawRow {
             prev_hash: row.try_get("prev_hash")?,
             hash: row.try_get("hash")?,
         })
+    }
+
+    /// The row with its text copied.
+    pub(crate) fn to_raw_row(self) -> RawRow {
+        RawRow {
+            position: self.position,
+            aggregate_type: self.aggregate_type.to_owned(),
+            aggregate_id: self.aggregate_id.to_owned(),
+            sequence: self.sequence,
+            event_type: self.event_type.to_owned(),
+            event_version: self.event_version.to_owned(),
+            payload: self.payload.to_owned(),
+            metadata: self.metadata.to_owned(),
+            prev_hash: self.prev_hash.to_owned(),
+            hash: self.hash.to_owned(),
+        }
+    }
+}
+
+impl RawRow {
+    /// Reads the columns of [`RAW_COLUMNS_PG`] or [`RAW_COLUMNS_SQLITE`].
+    pub(crate) fn from_row<'r, R>(row: &'r R) -> Result<Self, sqlx::Error>
+    where
+        R: Row,
+        &'static str: sqlx::ColumnIndex<R>,
+        i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        RawText::from_row(row).map(RawText::to_raw_row)
     }
 
     /// The sequence as stored, clamped to 0 when negative (for reporting).
