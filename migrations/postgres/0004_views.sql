@@ -22,18 +22,10 @@ CREATE TABLE view_generations
 
 CREATE UNIQUE INDEX view_generations_one_active ON view_generations (view) WHERE status = 'active';
 
--- Each client's fold state per view and generation (kapchart-views'
--- ViewState as JSON): what the next event is applied to.
-CREATE TABLE view_states
-(
-    view       text   NOT NULL,
-    generation bigint NOT NULL,
-    client_id  text   NOT NULL,
-    state      text   NOT NULL,
-    PRIMARY KEY (view, generation, client_id)
-);
-
--- The rows of each view: a pure function of the client's state.
+-- The rows of each view: for each client, a pure function of that client's
+-- events up to the generation's cursor (kapchart-views' ViewState::rows).
+-- Fold states are not stored: the projector rebuilds a client's state from
+-- the client's own events (one indexed read) when a batch touches it.
 CREATE TABLE view_rows
 (
     view       text   NOT NULL,

@@ -9,6 +9,12 @@
 //! — the next [`Projector::catch_up`] continues from there. Applying is
 //! idempotent besides (a client's state ignores a sequence it has seen).
 //!
+//! Fold states are not stored. When a batch touches a client, its state is
+//! rebuilt from the client's own earlier events (one read by primary key,
+//! about fifty events at most), the batch applied, and only the rows that
+//! changed are written. A rebuild folds the whole feed in memory and
+//! writes the rows in bulk (`COPY` on PostgreSQL).
+//!
 //! [`Projector::rebuild`] builds new generations from the first event
 //! beside the active ones, catches them up and switches in one
 //! transaction, so reports keep working during a rebuild.
@@ -21,7 +27,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use kapchart_domain::ClientEvent;
-use kapchart_store::{CLIENT_RECORD, Cursor, Database, FeedEvent, StoreError, upcast};
+use kapchart_store::{CLIENT_RECORD, Cursor, Database, StoreError, upcast};
 use kapchart_views::{EventMeta, Row, ViewName, ViewState};
 use tokio::sync::Notify;
 
@@ -280,13 +286,12 @@ impl Projector {
 
     /// One batch for one generation.
     async fn step(&self, generation: &Generation) -> Result<Step, ProjectorError> {
-        let (page, next) = self.db.read_feed(&generation.cursor, self.batch).await?;
-        if page.is_empty() {
+        let (decoded, read, next) = read_feed(&self.db, &generation.cursor, self.batch).await?;
+        if read == 0 {
             return Ok(Step::CaughtUp);
         }
-        let decoded = decode_page(&page)?;
         let mut tx = Tx::begin(&self.db).await?;
-        if !advance(&mut tx, generation, &next, page.len()).await? {
+        if !advance(&mut tx, generation, &next, read).await? {
             // Another projector moved this generation (or a rebuild
             // switched it) since we read it: start again from its state.
             drop(tx);
@@ -349,12 +354,7 @@ impl Projector {
         client: &str,
         at: DateTime<Utc>,
     ) -> Result<Vec<Row>, ProjectorError> {
-        let events = self
-            .db
-            .repository(kapchart_store::system_clock())
-            .events_of(CLIENT_RECORD, client, 0)
-            .await?;
-        let decoded = decode_page(&events)?;
+        let decoded = client_events(&self.db, client, None).await?;
         Ok(kapchart_views::chart_as_of(
             client,
             decoded.iter().map(|d| (&d.meta, &d.event)),
@@ -394,15 +394,16 @@ impl Projector {
         }
 
         // One pass over the feed folds every view in memory.
+        let timer = std::time::Instant::now();
         let mut states: Vec<BTreeMap<String, ViewState>> = vec![BTreeMap::new(); views.len()];
         let mut cursor = Cursor::START;
         let mut events = 0_u64;
         loop {
-            let (page, next) = self.db.read_feed(&cursor, 10_000).await?;
-            if page.is_empty() {
+            let (page, read, next) = read_feed(&self.db, &cursor, 10_000).await?;
+            if read == 0 {
                 break;
             }
-            for decoded in decode_page(&page)? {
+            for decoded in page {
                 for (k, view) in views.iter().enumerate() {
                     states[k]
                         .entry(decoded.meta.client_id.clone())
@@ -410,13 +411,19 @@ impl Projector {
                         .apply(&decoded.event, &decoded.meta);
                 }
             }
-            events += page.len() as u64;
+            events += read as u64;
             cursor = next;
             progress(events);
         }
 
+        tracing::info!(
+            events,
+            seconds = timer.elapsed().as_secs_f64(),
+            "rebuild: feed folded"
+        );
         let mut rows = 0_u64;
         for (k, view) in views.iter().enumerate() {
+            let timer = std::time::Instant::now();
             let generation = Generation {
                 view: *view,
                 generation: building[k],
@@ -424,7 +431,14 @@ impl Projector {
                 cursor: Cursor::START,
                 events: 0,
             };
-            rows += write_bulk(&self.db, &generation, &states[k]).await?;
+            let written = write_bulk(&self.db, &generation, &states[k]).await?;
+            rows += written;
+            tracing::info!(
+                view = view.as_str(),
+                rows = written,
+                seconds = timer.elapsed().as_secs_f64(),
+                "rebuild: rows written"
+            );
             let mut tx = Tx::begin(&self.db).await?;
             advance(
                 &mut tx,
@@ -471,7 +485,13 @@ impl Projector {
                 generations.push((*view, building[k]));
                 break;
             }
+            let timer = std::time::Instant::now();
             self.drop_generations(*view, "status = 'retired'").await?;
+            tracing::info!(
+                view = view.as_str(),
+                seconds = timer.elapsed().as_secs_f64(),
+                "rebuild: switched; old generation dropped"
+            );
         }
         Ok(RebuildReport {
             generations,
@@ -494,7 +514,7 @@ impl Projector {
         .await?;
         for g in old {
             let params = [Param::from(view.as_str()), Param::Int(g[0].int())];
-            for table in ["view_rows", "view_states", "view_generations"] {
+            for table in ["view_rows", "view_generations"] {
                 sql::execute(
                     &self.db,
                     &format!("DELETE FROM {table} WHERE view = $1 AND generation = $2"),
@@ -549,26 +569,133 @@ fn row_of(view: ViewName, r: &[Cell]) -> Result<Row, ProjectorError> {
     })
 }
 
-/// The client events of a feed page, decoded; other aggregates are skipped.
-fn decode_page(page: &[FeedEvent]) -> Result<Vec<Decoded>, ProjectorError> {
-    let mut out = Vec::with_capacity(page.len());
-    for e in page {
-        let entry = &e.stored.entry;
-        if entry.aggregate_type != CLIENT_RECORD {
+/// The columns a view needs, in the order [`decode_rows`] reads them.
+const PG_COLUMNS: &str = "txid::text, position, aggregate_type, aggregate_id, sequence, \
+     event_type, event_version, payload::text, metadata->>'recorded_at'";
+const SQLITE_COLUMNS: &str = "NULL, position, aggregate_type, aggregate_id, sequence, \
+     event_type, event_version, payload, metadata ->> 'recorded_at'";
+const COLUMN_TYPES: [Col; 9] = [
+    Col::OptText,
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::OptText,
+];
+
+/// Up to `limit` feed events after `cursor` (as the store's feed: never
+/// skipping a late commit), the client events among them decoded, how many
+/// were read, and the cursor after them. Only the columns a view needs are
+/// read, the payload parsed straight into its event.
+async fn read_feed(
+    db: &Database,
+    cursor: &Cursor,
+    limit: i64,
+) -> Result<(Vec<Decoded>, usize, Cursor), ProjectorError> {
+    let rows = match db {
+        Database::Postgres(_) => {
+            sql::fetch(
+                db,
+                &format!(
+                    "SELECT {PG_COLUMNS} FROM events \
+                     WHERE (txid, position) > ($1::text::xid8, $2) \
+                       AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+                     ORDER BY txid, position LIMIT $3"
+                ),
+                &[
+                    Param::Text(cursor.txid.to_string()),
+                    cursor.position.into(),
+                    limit.into(),
+                ],
+                &COLUMN_TYPES,
+            )
+            .await?
+        }
+        Database::Sqlite(_) => {
+            sql::fetch(
+                db,
+                &format!(
+                    "SELECT {SQLITE_COLUMNS} FROM events WHERE position > $1 \
+                     ORDER BY position LIMIT $2"
+                ),
+                &[cursor.position.into(), limit.into()],
+                &COLUMN_TYPES,
+            )
+            .await?
+        }
+    };
+    let mut next = cursor.clone();
+    if let Some(last) = rows.last() {
+        next = Cursor {
+            txid: match last[0].opt_text() {
+                Some(t) => t.parse().map_err(|_| ProjectorError::Unreadable {
+                    position: last[1].int(),
+                    reason: "unreadable txid".into(),
+                })?,
+                None => 0,
+            },
+            position: last[1].int(),
+        };
+    }
+    let read = rows.len();
+    Ok((decode_rows(&rows)?, read, next))
+}
+
+/// A client's events in sequence order, those before `before` only when
+/// given: what its fold state is rebuilt from.
+async fn client_events(
+    db: &Database,
+    client: &str,
+    before: Option<u64>,
+) -> Result<Vec<Decoded>, ProjectorError> {
+    let before = before.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
+    let columns = match db {
+        Database::Postgres(_) => PG_COLUMNS,
+        Database::Sqlite(_) => SQLITE_COLUMNS,
+    };
+    let rows = sql::fetch(
+        db,
+        &format!(
+            "SELECT {columns} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+             AND sequence < $3 ORDER BY sequence"
+        ),
+        &[CLIENT_RECORD.into(), client.into(), before.into()],
+        &COLUMN_TYPES,
+    )
+    .await?;
+    decode_rows(&rows)
+}
+
+/// The client events of rows read with [`COLUMN_TYPES`]; other aggregates
+/// are skipped.
+fn decode_rows(rows: &[Vec<Cell>]) -> Result<Vec<Decoded>, ProjectorError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let position = r[1].int();
+        let aggregate_type = r[2].text();
+        if aggregate_type != CLIENT_RECORD {
             continue;
         }
         let unreadable = |reason: upcast::UpcastError| ProjectorError::Unreadable {
-            position: e.position,
+            position,
             reason: reason.to_string(),
         };
-        let event = upcast::client_event(entry).map_err(unreadable)?;
-        let recorded_at = upcast::recorded_at(entry).map_err(unreadable)?;
+        let event =
+            upcast::client_event_from_text(aggregate_type, r[5].text(), r[6].text(), r[7].text())
+                .map_err(unreadable)?;
+        let recorded_at = upcast::parse_recorded_at(r[8].opt_text()).map_err(unreadable)?;
         out.push(Decoded {
             event,
             meta: EventMeta {
-                client_id: entry.aggregate_id.clone(),
-                sequence: entry.sequence,
-                position: e.position,
+                client_id: r[3].text().to_owned(),
+                sequence: u64::try_from(r[4].int()).map_err(|_| ProjectorError::Unreadable {
+                    position,
+                    reason: "sequence is negative".into(),
+                })?,
+                position,
                 recorded_at,
             },
         });
@@ -628,23 +755,11 @@ async fn apply_incremental(
             Param::Int(generation.generation),
             Param::from(client),
         ];
-        let stored = tx
-            .fetch(
-                "SELECT state FROM view_states WHERE view = $1 AND generation = $2 \
-                 AND client_id = $3",
-                &base,
-                &[Col::Text],
-            )
-            .await?;
-        let mut state = match stored.first() {
-            Some(r) => serde_json::from_str::<ViewState>(r[0].text())
-                .ok()
-                .filter(|s| s.view() == view)
-                .ok_or(ProjectorError::BadState {
-                    view: view.as_str(),
-                })?,
-            None => view.new_state(client),
-        };
+        let first = events.first().map_or(0, |d| d.meta.sequence);
+        let mut state = view.new_state(client);
+        for d in tx_client_events(tx, client, first).await? {
+            state.apply(&d.event, &d.meta);
+        }
         let before = keyed(state.rows());
         for d in &events {
             state.apply(&d.event, &d.meta);
@@ -677,14 +792,6 @@ async fn apply_incremental(
             )
             .await?;
         }
-        let mut params = base.to_vec();
-        params.push(state_json(&state)?.into());
-        tx.execute(
-            "INSERT INTO view_states (view, generation, client_id, state) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (view, generation, client_id) DO UPDATE SET state = excluded.state",
-            &params,
-        )
-        .await?;
     }
     Ok(applied)
 }
@@ -704,50 +811,132 @@ fn row_params(row: &Row) -> [Param; 4] {
     ]
 }
 
-fn state_json(state: &ViewState) -> Result<String, ProjectorError> {
-    serde_json::to_string(state).map_err(|_| ProjectorError::BadState {
-        view: state.view().as_str(),
-    })
+/// [`client_events`] inside a transaction.
+async fn tx_client_events(
+    tx: &mut Tx,
+    client: &str,
+    before: u64,
+) -> Result<Vec<Decoded>, ProjectorError> {
+    let columns = match tx {
+        Tx::Pg(_) => PG_COLUMNS,
+        Tx::Sqlite(_) => SQLITE_COLUMNS,
+    };
+    let rows = tx
+        .fetch(
+            &format!(
+                "SELECT {columns} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+                 AND sequence < $3 ORDER BY sequence"
+            ),
+            &[
+                CLIENT_RECORD.into(),
+                client.into(),
+                i64::try_from(before).unwrap_or(i64::MAX).into(),
+            ],
+            &COLUMN_TYPES,
+        )
+        .await?;
+    decode_rows(&rows)
 }
 
-/// Writes every client's rows and state of a generation being built, in
-/// multi-row INSERTs, a few thousand rows per transaction.
+/// Writes every client's rows of a generation being built, in one
+/// transaction: `COPY` on PostgreSQL, multi-row INSERTs on SQLite.
 async fn write_bulk(
     db: &Database,
     generation: &Generation,
     states: &BTreeMap<String, ViewState>,
 ) -> Result<u64, ProjectorError> {
-    const ROWS_PER_INSERT: usize = 500;
     let view = generation.view.as_str();
     let mut written = 0_u64;
-    let mut pending_rows: Vec<Param> = Vec::new();
-    let mut pending_states: Vec<Param> = Vec::new();
     let mut tx = Tx::begin(db).await?;
-    for (client, state) in states {
-        for row in state.rows() {
-            pending_rows.push(view.into());
-            pending_rows.push(generation.generation.into());
-            pending_rows.push(client.clone().into());
-            pending_rows.extend(row_params(&row));
-            written += 1;
-            if pending_rows.len() >= ROWS_PER_INSERT * 7 {
-                insert_rows(&mut tx, &mut pending_rows).await?;
+    match &mut tx {
+        Tx::Pg(pg) => {
+            let mut copy = pg
+                .copy_in_raw(
+                    "COPY view_rows (view, generation, client_id, kind, row_key, day, data) \
+                     FROM STDIN",
+                )
+                .await
+                .map_err(copy_error)?;
+            let prefix = format!("{}\t{}\t", copy_text(view), generation.generation);
+            let mut buffer: Vec<u8> = Vec::with_capacity(1 << 20);
+            for (client, state) in states {
+                let client = copy_text(client);
+                for row in state.rows() {
+                    buffer.extend_from_slice(prefix.as_bytes());
+                    buffer.extend_from_slice(client.as_bytes());
+                    buffer.push(b'\t');
+                    buffer.extend_from_slice(copy_text(&row.kind).as_bytes());
+                    buffer.push(b'\t');
+                    buffer.extend_from_slice(copy_text(&row.key).as_bytes());
+                    buffer.push(b'\t');
+                    match row.day {
+                        Some(day) => buffer.extend_from_slice(day.to_string().as_bytes()),
+                        None => buffer.extend_from_slice(b"\\N"),
+                    }
+                    buffer.push(b'\t');
+                    buffer.extend_from_slice(copy_text(&row.data.to_string()).as_bytes());
+                    buffer.push(b'\n');
+                    written += 1;
+                }
+                if buffer.len() >= 1 << 20 {
+                    copy.send(std::mem::take(&mut buffer))
+                        .await
+                        .map_err(copy_error)?;
+                    buffer.reserve(1 << 20);
+                }
             }
+            if !buffer.is_empty() {
+                copy.send(buffer).await.map_err(copy_error)?;
+            }
+            copy.finish().await.map_err(copy_error)?;
         }
-        pending_states.push(view.into());
-        pending_states.push(generation.generation.into());
-        pending_states.push(client.clone().into());
-        pending_states.push(state_json(state)?.into());
-        if pending_states.len() >= ROWS_PER_INSERT * 4 {
-            insert_states(&mut tx, &mut pending_states).await?;
-            tx.commit().await?;
-            tx = Tx::begin(db).await?;
+        Tx::Sqlite(_) => {
+            const ROWS_PER_INSERT: usize = 500;
+            let mut pending: Vec<Param> = Vec::new();
+            for (client, state) in states {
+                for row in state.rows() {
+                    pending.push(view.into());
+                    pending.push(generation.generation.into());
+                    pending.push(client.clone().into());
+                    pending.extend(row_params(&row));
+                    written += 1;
+                    if pending.len() >= ROWS_PER_INSERT * 7 {
+                        insert_rows(&mut tx, &mut pending).await?;
+                    }
+                }
+            }
+            insert_rows(&mut tx, &mut pending).await?;
         }
     }
-    insert_rows(&mut tx, &mut pending_rows).await?;
-    insert_states(&mut tx, &mut pending_states).await?;
     tx.commit().await?;
     Ok(written)
+}
+
+/// A value in `COPY`'s text format: backslash, tab, newline and carriage
+/// return escaped.
+fn copy_text(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\\', '\t', '\n', '\r']) {
+        let mut out = String::with_capacity(value.len() + 8);
+        for c in value.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                other => out.push(other),
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
+fn copy_error(e: sqlx::Error) -> ProjectorError {
+    ProjectorError::Store(StoreError::Query(match &e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }))
 }
 
 async fn insert_rows(tx: &mut Tx, params: &mut Vec<Param>) -> Result<(), ProjectorError> {
@@ -757,19 +946,6 @@ async fn insert_rows(tx: &mut Tx, params: &mut Vec<Param>) -> Result<(), Project
     let sql = format!(
         "INSERT INTO view_rows (view, generation, client_id, kind, row_key, day, data) VALUES {}",
         values_list(params.len() / 7, 7, 0)
-    );
-    tx.execute(&sql, params).await?;
-    params.clear();
-    Ok(())
-}
-
-async fn insert_states(tx: &mut Tx, params: &mut Vec<Param>) -> Result<(), ProjectorError> {
-    if params.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "INSERT INTO view_states (view, generation, client_id, state) VALUES {}",
-        values_list(params.len() / 4, 4, 0)
     );
     tx.execute(&sql, params).await?;
     params.clear();

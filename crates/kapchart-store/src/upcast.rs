@@ -35,18 +35,59 @@ pub fn client_event(entry: &Entry) -> Result<ClientEvent, UpcastError> {
     if entry.aggregate_type != CLIENT_RECORD {
         return Err(UpcastError::NotClientRecord);
     }
-    if entry.event_version != kapchart_domain::EVENT_VERSION {
-        return Err(UpcastError::UnknownVersion(
-            entry.event_version.clone(),
-            entry.event_type.clone(),
-        ));
-    }
+    known_version(&entry.event_type, &entry.event_version)?;
     let event: ClientEvent = serde_json::from_value(entry.payload.clone())
         .map_err(|_| UpcastError::BadPayload(entry.event_type.clone()))?;
-    if event.type_name() != entry.event_type {
-        return Err(UpcastError::BadPayload(entry.event_type.clone()));
+    checked_type(event, &entry.event_type)
+}
+
+/// As [`client_event`], from the stored columns, the payload as text
+/// (what a reader of many events uses: no intermediate JSON value).
+///
+/// # Errors
+/// [`UpcastError`] when the columns are not a readable client event.
+pub fn client_event_from_text(
+    aggregate_type: &str,
+    event_type: &str,
+    event_version: &str,
+    payload: &str,
+) -> Result<ClientEvent, UpcastError> {
+    if aggregate_type != CLIENT_RECORD {
+        return Err(UpcastError::NotClientRecord);
     }
-    Ok(event)
+    known_version(event_type, event_version)?;
+    let event: ClientEvent = serde_json::from_str(payload)
+        .map_err(|_| UpcastError::BadPayload(event_type.to_owned()))?;
+    checked_type(event, event_type)
+}
+
+fn known_version(event_type: &str, event_version: &str) -> Result<(), UpcastError> {
+    if event_version == kapchart_domain::EVENT_VERSION {
+        Ok(())
+    } else {
+        Err(UpcastError::UnknownVersion(
+            event_version.to_owned(),
+            event_type.to_owned(),
+        ))
+    }
+}
+
+fn checked_type(event: ClientEvent, event_type: &str) -> Result<ClientEvent, UpcastError> {
+    if event.type_name() == event_type {
+        Ok(event)
+    } else {
+        Err(UpcastError::BadPayload(event_type.to_owned()))
+    }
+}
+
+/// A stored `recorded_at` (RFC 3339).
+///
+/// # Errors
+/// [`UpcastError::BadRecordedAt`].
+pub fn parse_recorded_at(text: Option<&str>) -> Result<DateTime<Utc>, UpcastError> {
+    text.and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or(UpcastError::BadRecordedAt)
 }
 
 /// When the store recorded the entry (`metadata.recorded_at`).
@@ -54,9 +95,5 @@ pub fn client_event(entry: &Entry) -> Result<ClientEvent, UpcastError> {
 /// # Errors
 /// [`UpcastError::BadRecordedAt`].
 pub fn recorded_at(entry: &Entry) -> Result<DateTime<Utc>, UpcastError> {
-    entry.metadata["recorded_at"]
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or(UpcastError::BadRecordedAt)
+    parse_recorded_at(entry.metadata["recorded_at"].as_str())
 }
