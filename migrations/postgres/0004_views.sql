@@ -24,6 +24,8 @@ CREATE UNIQUE INDEX view_generations_one_active ON view_generations (view) WHERE
 
 -- The rows of each view: for each client, a pure function of that client's
 -- events up to the generation's cursor (kapchart-views' ViewState::rows).
+-- Read by (view, generation, kind[, client_id]), the primary key's prefix;
+-- `day` is there for period filters.
 -- Fold states are not stored: the projector rebuilds a client's state from
 -- the client's own events (one indexed read) when a batch touches it.
 CREATE TABLE view_rows
@@ -38,4 +40,3 @@ CREATE TABLE view_rows
     PRIMARY KEY (view, generation, kind, client_id, row_key)
 );
 
-CREATE INDEX view_rows_by_day ON view_rows (view, generation, kind, day);

@@ -57,6 +57,26 @@ impl Calendar {
         }
     }
 
+    /// The slots of one therapist only: all that planning one of that
+    /// therapist's clients reads and changes. Copying this, not the whole
+    /// practice's calendar, keeps planning linear in the number of clients.
+    pub(crate) fn of_therapist(&self, therapist: usize) -> Calendar {
+        Calendar {
+            start: self.start,
+            taken: self
+                .taken
+                .range((therapist, i64::MIN, 0)..(therapist + 1, i64::MIN, 0))
+                .map(|(key, used)| (*key, used.clone()))
+                .collect(),
+        }
+    }
+
+    /// Puts back the slots of a calendar made by [`Calendar::of_therapist`]
+    /// as planning left them (slots are only ever added or marked).
+    pub(crate) fn merge(&mut self, part: Calendar) {
+        self.taken.extend(part.taken);
+    }
+
     /// The date of day `day`.
     pub(crate) fn date(&self, day: i64) -> NaiveDate {
         self.start + Duration::days(day)

@@ -48,6 +48,9 @@ pub enum ProjectorError {
         /// Why (names the column, never its content).
         reason: String,
     },
+    /// A thread of the rebuild stopped unexpectedly.
+    #[error("a rebuild worker stopped unexpectedly; nothing was switched")]
+    Worker,
     /// A stored view state cannot be read back.
     #[error(
         "the stored {view} state of a client cannot be read; run `kapchart rebuild --view {view}`"
@@ -393,63 +396,104 @@ impl Projector {
             building.push(number);
         }
 
-        // One pass over the feed folds every view in memory.
+        // One pass over the feed; each view folds in memory on its own
+        // thread, while the next page is read and decoded.
         let timer = std::time::Instant::now();
-        let mut states: Vec<BTreeMap<String, ViewState>> = vec![BTreeMap::new(); views.len()];
+        let mut senders = Vec::new();
+        let mut folders = Vec::new();
+        for view in views {
+            let (sender, mut pages) = tokio::sync::mpsc::channel::<Arc<Vec<Decoded>>>(2);
+            senders.push(sender);
+            let view = *view;
+            folders.push(std::thread::spawn(move || {
+                let mut states: BTreeMap<String, ViewState> = BTreeMap::new();
+                while let Some(page) = pages.blocking_recv() {
+                    for d in page.iter() {
+                        states
+                            .entry(d.meta.client_id.clone())
+                            .or_insert_with(|| view.new_state(&d.meta.client_id))
+                            .apply(&d.event, &d.meta);
+                    }
+                }
+                states
+            }));
+        }
         let mut cursor = Cursor::START;
         let mut events = 0_u64;
+        let mut decoding: Option<tokio::task::JoinHandle<Result<Vec<Decoded>, ProjectorError>>> =
+            None;
         loop {
-            let (page, read, next) = read_feed(&self.db, &cursor, 10_000).await?;
-            if read == 0 {
-                break;
-            }
-            for decoded in page {
-                for (k, view) in views.iter().enumerate() {
-                    states[k]
-                        .entry(decoded.meta.client_id.clone())
-                        .or_insert_with(|| view.new_state(&decoded.meta.client_id))
-                        .apply(&decoded.event, &decoded.meta);
+            let (rows, next) = fetch_page(&self.db, &cursor, 10_000).await?;
+            if let Some(decoded) = decoding.take() {
+                let page = Arc::new(decoded.await.map_err(worker_failed)??);
+                for sender in &senders {
+                    sender
+                        .send(Arc::clone(&page))
+                        .await
+                        .map_err(worker_failed)?;
                 }
             }
-            events += read as u64;
+            if rows.is_empty() {
+                break;
+            }
+            events += rows.len() as u64;
             cursor = next;
             progress(events);
+            decoding = Some(tokio::task::spawn_blocking(move || decode_rows(&rows)));
         }
-
+        drop(senders);
+        let states: Vec<BTreeMap<String, ViewState>> = tokio::task::spawn_blocking(move || {
+            folders
+                .into_iter()
+                .map(|f| f.join().map_err(|_| ProjectorError::Worker))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(worker_failed)??;
         tracing::info!(
             events,
             seconds = timer.elapsed().as_secs_f64(),
             "rebuild: feed folded"
         );
-        let mut rows = 0_u64;
-        for (k, view) in views.iter().enumerate() {
-            let timer = std::time::Instant::now();
-            let generation = Generation {
+
+        // Every view's rows written at once, each view on its own
+        // connection and transaction.
+        let timer = std::time::Instant::now();
+        let generations: Vec<Generation> = views
+            .iter()
+            .zip(&building)
+            .map(|(view, number)| Generation {
                 view: *view,
-                generation: building[k],
+                generation: *number,
                 status: "building".to_owned(),
                 cursor: Cursor::START,
                 events: 0,
-            };
-            let written = write_bulk(&self.db, &generation, &states[k]).await?;
-            rows += written;
-            tracing::info!(
-                view = view.as_str(),
-                rows = written,
-                seconds = timer.elapsed().as_secs_f64(),
-                "rebuild: rows written"
-            );
+            })
+            .collect();
+        let written = futures_util::future::try_join_all(
+            generations
+                .iter()
+                .zip(states)
+                .map(|(g, states)| write_bulk(&self.db, g, states)),
+        )
+        .await?;
+        let rows: u64 = written.iter().sum();
+        tracing::info!(
+            rows,
+            seconds = timer.elapsed().as_secs_f64(),
+            "rebuild: rows written"
+        );
+        for generation in &generations {
             let mut tx = Tx::begin(&self.db).await?;
             advance(
                 &mut tx,
-                &generation,
+                generation,
                 &cursor,
                 usize::try_from(events).unwrap_or(0),
             )
             .await?;
             tx.commit().await?;
         }
-        drop(states);
 
         // Catch the new generations up with what arrived meanwhile, then
         // switch each in one transaction with a last batch.
@@ -595,6 +639,16 @@ async fn read_feed(
     cursor: &Cursor,
     limit: i64,
 ) -> Result<(Vec<Decoded>, usize, Cursor), ProjectorError> {
+    let (rows, next) = fetch_page(db, cursor, limit).await?;
+    Ok((decode_rows(&rows)?, rows.len(), next))
+}
+
+/// The rows of [`read_feed`], not decoded yet, and the cursor after them.
+async fn fetch_page(
+    db: &Database,
+    cursor: &Cursor,
+    limit: i64,
+) -> Result<(Vec<Vec<Cell>>, Cursor), ProjectorError> {
     let rows = match db {
         Database::Postgres(_) => {
             sql::fetch(
@@ -640,8 +694,7 @@ async fn read_feed(
             position: last[1].int(),
         };
     }
-    let read = rows.len();
-    Ok((decode_rows(&rows)?, read, next))
+    Ok((rows, next))
 }
 
 /// A client's events in sequence order, those before `before` only when
@@ -839,17 +892,45 @@ async fn tx_client_events(
 }
 
 /// Writes every client's rows of a generation being built, in one
-/// transaction: `COPY` on PostgreSQL, multi-row INSERTs on SQLite.
+/// transaction: on PostgreSQL with `COPY`, the text made on a thread of its
+/// own while the connection sends it; on SQLite with multi-row INSERTs.
 async fn write_bulk(
     db: &Database,
     generation: &Generation,
-    states: &BTreeMap<String, ViewState>,
+    states: BTreeMap<String, ViewState>,
 ) -> Result<u64, ProjectorError> {
     let view = generation.view.as_str();
     let mut written = 0_u64;
     let mut tx = Tx::begin(db).await?;
     match &mut tx {
         Tx::Pg(pg) => {
+            let prefix = format!("{}\t{}\t", copy_text(view), generation.generation);
+            let (chunks, mut received) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+            let serializer = std::thread::spawn(move || {
+                let mut written = 0_u64;
+                let mut buffer: Vec<u8> = Vec::with_capacity(1 << 20);
+                for (client, state) in &states {
+                    let client = copy_text(client);
+                    for row in state.rows() {
+                        copy_line(&mut buffer, &prefix, &client, &row);
+                        written += 1;
+                    }
+                    if buffer.len() >= 1 << 20
+                        && chunks
+                            .blocking_send(std::mem::replace(
+                                &mut buffer,
+                                Vec::with_capacity(1 << 20),
+                            ))
+                            .is_err()
+                    {
+                        return written;
+                    }
+                }
+                if !buffer.is_empty() {
+                    let _ = chunks.blocking_send(buffer);
+                }
+                written
+            });
             let mut copy = pg
                 .copy_in_raw(
                     "COPY view_rows (view, generation, client_id, kind, row_key, day, data) \
@@ -857,43 +938,19 @@ async fn write_bulk(
                 )
                 .await
                 .map_err(copy_error)?;
-            let prefix = format!("{}\t{}\t", copy_text(view), generation.generation);
-            let mut buffer: Vec<u8> = Vec::with_capacity(1 << 20);
-            for (client, state) in states {
-                let client = copy_text(client);
-                for row in state.rows() {
-                    buffer.extend_from_slice(prefix.as_bytes());
-                    buffer.extend_from_slice(client.as_bytes());
-                    buffer.push(b'\t');
-                    buffer.extend_from_slice(copy_text(&row.kind).as_bytes());
-                    buffer.push(b'\t');
-                    buffer.extend_from_slice(copy_text(&row.key).as_bytes());
-                    buffer.push(b'\t');
-                    match row.day {
-                        Some(day) => buffer.extend_from_slice(day.to_string().as_bytes()),
-                        None => buffer.extend_from_slice(b"\\N"),
-                    }
-                    buffer.push(b'\t');
-                    buffer.extend_from_slice(copy_text(&row.data.to_string()).as_bytes());
-                    buffer.push(b'\n');
-                    written += 1;
-                }
-                if buffer.len() >= 1 << 20 {
-                    copy.send(std::mem::take(&mut buffer))
-                        .await
-                        .map_err(copy_error)?;
-                    buffer.reserve(1 << 20);
-                }
-            }
-            if !buffer.is_empty() {
-                copy.send(buffer).await.map_err(copy_error)?;
+            while let Some(chunk) = received.recv().await {
+                copy.send(chunk).await.map_err(copy_error)?;
             }
             copy.finish().await.map_err(copy_error)?;
+            written = tokio::task::spawn_blocking(move || serializer.join())
+                .await
+                .map_err(worker_failed)?
+                .map_err(|_| ProjectorError::Worker)?;
         }
         Tx::Sqlite(_) => {
             const ROWS_PER_INSERT: usize = 500;
             let mut pending: Vec<Param> = Vec::new();
-            for (client, state) in states {
+            for (client, state) in &states {
                 for row in state.rows() {
                     pending.push(view.into());
                     pending.push(generation.generation.into());
@@ -910,6 +967,29 @@ async fn write_bulk(
     }
     tx.commit().await?;
     Ok(written)
+}
+
+/// One row as a line of `COPY` text.
+fn copy_line(buffer: &mut Vec<u8>, prefix: &str, client: &str, row: &Row) {
+    buffer.extend_from_slice(prefix.as_bytes());
+    buffer.extend_from_slice(client.as_bytes());
+    buffer.push(b'\t');
+    buffer.extend_from_slice(copy_text(&row.kind).as_bytes());
+    buffer.push(b'\t');
+    buffer.extend_from_slice(copy_text(&row.key).as_bytes());
+    buffer.push(b'\t');
+    match row.day {
+        Some(day) => buffer.extend_from_slice(day.to_string().as_bytes()),
+        None => buffer.extend_from_slice(b"\\N"),
+    }
+    buffer.push(b'\t');
+    buffer.extend_from_slice(copy_text(&row.data.to_string()).as_bytes());
+    buffer.push(b'\n');
+}
+
+fn worker_failed(e: impl std::fmt::Display) -> ProjectorError {
+    tracing::error!(error = %e, "rebuild: a worker failed");
+    ProjectorError::Worker
 }
 
 /// A value in `COPY`'s text format: backslash, tab, newline and carriage

@@ -188,18 +188,23 @@ pub(crate) struct Staff {
 }
 
 impl Staff {
-    /// Three therapists, and one more for every 20 clients past 60 (up to
-    /// twelve); two prescribers; two at the front desk.
+    /// Three therapists, and one more for every 20 clients past 60 (named
+    /// from the list, then `t-0013`, `t-0014`…, so that a large practice
+    /// has calendars enough); two prescribers; two at the front desk.
     pub(crate) fn new(clients: u32) -> Res<Self> {
-        let therapists = (clients as usize).div_ceil(20).clamp(3, THERAPISTS.len());
+        let therapists = (clients as usize).div_ceil(20).max(3);
         let ids = |names: &[&str]| -> Res<Vec<UserId>> {
             names
                 .iter()
                 .map(|s| UserId::parse(s).map_err(PlanError::from))
                 .collect()
         };
+        let mut therapist_ids = ids(&THERAPISTS[..therapists.min(THERAPISTS.len())])?;
+        for n in THERAPISTS.len()..therapists {
+            therapist_ids.push(UserId::parse(&format!("t-{:04}", n + 1)).map_err(PlanError::from)?);
+        }
         Ok(Self {
-            therapists: ids(&THERAPISTS[..therapists])?,
+            therapists: therapist_ids,
             prescribers: ids(PRESCRIBERS)?,
             front_desk: ids(FRONT_DESK)?,
         })
@@ -283,7 +288,13 @@ fn plan_client(
 ) -> Res<Draft> {
     let last_day = HISTORY_DAYS - 1;
     let cutoff = midnight(start) + Duration::days(HISTORY_DAYS);
-    let mut dry = Planner::new(calendar.clone(), staff, trajectory.clone(), who, start);
+    let mut dry = Planner::new(
+        calendar.of_therapist(who.therapist),
+        staff,
+        trajectory.clone(),
+        who,
+        start,
+    );
     dry.run(archetype, 0)?;
     let duration = dry.day_of(dry.last_required());
     let mut reg = match archetype {
@@ -294,12 +305,18 @@ fn plan_client(
     .max(0);
     let mut attempt = 0;
     loop {
-        let mut planner = Planner::new(calendar.clone(), staff, trajectory.clone(), who, start);
+        let mut planner = Planner::new(
+            calendar.of_therapist(who.therapist),
+            staff,
+            trajectory.clone(),
+            who,
+            start,
+        );
         planner.run(archetype, reg)?;
         let last = planner.last_required();
         attempt += 1;
         if last < cutoff || reg == 0 || attempt >= 8 {
-            *calendar = planner.calendar;
+            calendar.merge(planner.calendar);
             return Ok(Draft {
                 register: planner.register.ok_or_else(|| {
                     PlanError("a client's plan does not register the client".to_owned())
