@@ -16,6 +16,7 @@ use kapchart_domain::{InMemoryPractice, PracticeSettings, Services, parse_comman
 use kapchart_store::Database;
 use serde_json::{Value, json};
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -24,26 +25,6 @@ use common::*;
 fn flip_first_hex_digit(text: &str) -> String {
     let replacement = if text.starts_with('0') { "1" } else { "0" };
     format!("{replacement}{}", &text[1..])
-}
-
-/// Runs each scenario twice: on a fresh PostgreSQL database and on a fresh
-/// SQLite file.
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn postgres() {
-                let db = kapchart_testkit::postgres().await;
-                super::$name(&super::Env::postgres(&db.url)).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(&super::Env::sqlite()).await;
-            }
-        }
-    )*};
 }
 
 on_both_engines!(

@@ -3,28 +3,11 @@
 //! PostgreSQL database: every report in every format, empty periods, bad
 //! input (one line, exit 2), and rebuilds that change nothing a report shows.
 
+#[macro_use]
 mod common;
 
 use common::*;
 use kapchart_views::ReportKind;
-
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn postgres() {
-                let db = kapchart_testkit::postgres().await;
-                super::$name(&super::Env::postgres(&db.url)).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(&super::Env::sqlite()).await;
-            }
-        }
-    )*};
-}
 
 on_both_engines!(
     every_report_in_every_format,

@@ -8,6 +8,26 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// Runs each scenario twice: on a fresh PostgreSQL database and on a fresh
+/// SQLite file.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn postgres() {
+                let db = kapchart_testkit::postgres().await;
+                super::$name(&super::Env::postgres(&db.url)).await;
+                db.cleanup().await;
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(&super::Env::sqlite()).await;
+            }
+        }
+    )*};
+}
+
 pub const EX_OK: i32 = 0;
 pub const EX_FAILURE: i32 = 1;
 pub const EX_USAGE: i32 = 2;
