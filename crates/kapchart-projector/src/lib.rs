@@ -28,7 +28,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use kapchart_domain::ClientEvent;
 use kapchart_store::{CLIENT_RECORD, Cursor, Database, StoreError, upcast};
-use kapchart_views::{EventMeta, Row, ViewName, ViewState};
+use kapchart_views::{EventMeta, Row, RowText, ViewName, ViewState};
 use tokio::sync::Notify;
 
 use crate::sql::{Cell, Col, Param, Tx, values_list};
@@ -813,12 +813,12 @@ async fn apply_incremental(
         for d in tx_client_events(tx, client, first).await? {
             state.apply(&d.event, &d.meta);
         }
-        let before = keyed(state.rows());
+        let before = keyed(state.rows_text());
         for d in &events {
             state.apply(&d.event, &d.meta);
             applied += 1;
         }
-        let after = keyed(state.rows());
+        let after = keyed(state.rows_text());
         for (key, _) in before.iter().filter(|(k, _)| !after.contains_key(*k)) {
             let mut params = base.to_vec();
             params.push(key.0.clone().into());
@@ -849,18 +849,18 @@ async fn apply_incremental(
     Ok(applied)
 }
 
-fn keyed(rows: Vec<Row>) -> HashMap<(String, String), Row> {
+fn keyed(rows: Vec<RowText>) -> HashMap<(String, String), RowText> {
     rows.into_iter()
         .map(|r| ((r.kind.clone(), r.key.clone()), r))
         .collect()
 }
 
-fn row_params(row: &Row) -> [Param; 4] {
+fn row_params(row: &RowText) -> [Param; 4] {
     [
         row.kind.clone().into(),
         row.key.clone().into(),
         Param::OptText(row.day.map(|d| d.to_string())),
-        Param::Text(row.data.to_string()),
+        Param::Text(row.data.clone()),
     ]
 }
 
@@ -911,7 +911,7 @@ async fn write_bulk(
                 let mut buffer: Vec<u8> = Vec::with_capacity(1 << 20);
                 for (client, state) in &states {
                     let client = copy_text(client);
-                    for row in state.rows() {
+                    for row in state.rows_text() {
                         copy_line(&mut buffer, &prefix, &client, &row);
                         written += 1;
                     }
@@ -951,7 +951,7 @@ async fn write_bulk(
             const ROWS_PER_INSERT: usize = 500;
             let mut pending: Vec<Param> = Vec::new();
             for (client, state) in &states {
-                for row in state.rows() {
+                for row in state.rows_text() {
                     pending.push(view.into());
                     pending.push(generation.generation.into());
                     pending.push(client.clone().into());
@@ -970,7 +970,7 @@ async fn write_bulk(
 }
 
 /// One row as a line of `COPY` text.
-fn copy_line(buffer: &mut Vec<u8>, prefix: &str, client: &str, row: &Row) {
+fn copy_line(buffer: &mut Vec<u8>, prefix: &str, client: &str, row: &RowText) {
     buffer.extend_from_slice(prefix.as_bytes());
     buffer.extend_from_slice(client.as_bytes());
     buffer.push(b'\t');
@@ -983,7 +983,7 @@ fn copy_line(buffer: &mut Vec<u8>, prefix: &str, client: &str, row: &Row) {
         None => buffer.extend_from_slice(b"\\N"),
     }
     buffer.push(b'\t');
-    buffer.extend_from_slice(copy_text(&row.data.to_string()).as_bytes());
+    buffer.extend_from_slice(copy_text(&row.data).as_bytes());
     buffer.push(b'\n');
 }
 

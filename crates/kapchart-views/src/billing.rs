@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cpt::billing_code;
 use crate::kinds;
-use crate::view::{EventMeta, Row};
+use crate::view::{EventMeta, MakeRow};
 
 /// A charge for a held session (row kind `charge`, key = session id, day =
 /// date of service).
@@ -224,7 +224,7 @@ impl BillingFold {
         );
     }
 
-    pub(crate) fn rows(&self, client_id: &str) -> Vec<Row> {
+    pub(crate) fn rows<R: MakeRow>(&self, client_id: &str) -> Vec<R> {
         let mut rows = Vec::with_capacity(self.charges.len() + self.payments.len() + 1);
         let mut charged = 0i64;
         let mut paid = 0i64;
@@ -247,7 +247,7 @@ impl BillingFold {
                 recorded_at: c.recorded_at,
             };
             charged += data.amount_cents;
-            rows.push(Row::new(
+            rows.push(R::make(
                 kinds::CHARGE,
                 session.clone(),
                 Some(c.charge.service_date),
@@ -267,7 +267,7 @@ impl BillingFold {
                 recorded_at: p.recorded_at,
             };
             paid += p.amount_cents;
-            rows.push(Row::new(
+            rows.push(R::make(
                 kinds::PAYMENT,
                 payment.clone(),
                 Some(p.received_on),
@@ -287,7 +287,7 @@ impl BillingFold {
                 payments_cents: paid,
                 balance_cents: charged - paid,
             };
-            rows.push(Row::new(kinds::ACCOUNT, "account", None, &data));
+            rows.push(R::make(kinds::ACCOUNT, "account", None, &data));
         }
         rows
     }

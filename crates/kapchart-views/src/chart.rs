@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kinds;
 use crate::schedule::ProgressFold;
-use crate::view::{EventMeta, Row, event_day, sequence_key};
+use crate::view::{EventMeta, MakeRow, event_day, sequence_key};
 
 /// An amendment (an `EntryAmended` entry), shown beside the entry it amends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -399,7 +399,7 @@ impl ChartFold {
         });
     }
 
-    pub(crate) fn rows(&self, client_id: &str) -> Vec<Row> {
+    pub(crate) fn rows<R: MakeRow>(&self, client_id: &str) -> Vec<R> {
         let amendments = self.amendments();
         let stamp = |sequence: u64, recorded_at: DateTime<Utc>| Stamp {
             sequence,
@@ -440,7 +440,7 @@ impl ChartFold {
                 },
                 amendments: amendments.get(&r.sequence).cloned().unwrap_or_default(),
             };
-            rows.push(Row::new(
+            rows.push(R::make(
                 kinds::ENTRY,
                 sequence_key(r.sequence),
                 Some(event_day(&r.event, &meta)),
@@ -449,7 +449,7 @@ impl ChartFold {
         }
         if !self.entries.is_empty() {
             let data = self.current(client_id, &stamp);
-            rows.push(Row::new(kinds::CHART, "current", None, &data));
+            rows.push(R::make(kinds::CHART, "current", None, &data));
         }
         rows
     }

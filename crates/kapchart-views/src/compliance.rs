@@ -20,7 +20,7 @@ use kapchart_domain::{ClientEvent, Drug, OutcomeMeasure, Route, Rule, SessionKin
 use serde::{Deserialize, Serialize};
 
 use crate::kinds;
-use crate::view::{EventMeta, Row, ViewPolicy, days_between, event_day, sequence_key};
+use crate::view::{EventMeta, MakeRow, ViewPolicy, days_between, event_day, sequence_key};
 
 /// Where a dose was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -519,23 +519,18 @@ impl ComplianceFold {
         }
     }
 
-    pub(crate) fn rows(&self) -> Vec<Row> {
+    pub(crate) fn rows<R: MakeRow>(&self) -> Vec<R> {
         let mut rows = Vec::with_capacity(
             self.administrations.len() + self.findings.len() + self.outcomes.len(),
         );
         for (key, a) in &self.administrations {
-            rows.push(Row::new(
-                kinds::ADMINISTRATION,
-                key.clone(),
-                Some(a.date),
-                a,
-            ));
+            rows.push(R::make(kinds::ADMINISTRATION, key.clone(), Some(a.date), a));
         }
         for (key, f) in &self.findings {
-            rows.push(Row::new(kinds::ADHERENCE, key.clone(), Some(f.day), f));
+            rows.push(R::make(kinds::ADHERENCE, key.clone(), Some(f.day), f));
         }
         for o in &self.outcomes {
-            rows.push(Row::new(
+            rows.push(R::make(
                 kinds::OUTCOME,
                 sequence_key(o.sequence),
                 Some(o.administered_on),

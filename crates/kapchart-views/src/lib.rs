@@ -48,7 +48,7 @@ pub use report::{
 };
 pub use schedule::{NextStep, ProgressRow, SessionRow};
 pub use view::{
-    EventMeta, Row, RowData, STATE_FORMAT, StateError, UnknownView, ViewName, ViewPolicy,
+    EventMeta, Row, RowData, RowText, STATE_FORMAT, StateError, UnknownView, ViewName, ViewPolicy,
     ViewState, chart_as_of, event_day,
 };
 

@@ -13,7 +13,7 @@ use kapchart_domain::{
 use serde::{Deserialize, Serialize};
 
 use crate::kinds;
-use crate::view::{EventMeta, Row, ViewPolicy};
+use crate::view::{EventMeta, MakeRow, ViewPolicy};
 
 /// A session (row kind `session`, key = session id, day = the UTC date it
 /// starts on).
@@ -294,8 +294,8 @@ impl ScheduleFold {
         }
     }
 
-    pub(crate) fn rows(&self, client_id: &str, policy: &ViewPolicy) -> Vec<Row> {
-        let mut rows: Vec<Row> = self
+    pub(crate) fn rows<R: MakeRow>(&self, client_id: &str, policy: &ViewPolicy) -> Vec<R> {
+        let mut rows: Vec<R> = self
             .sessions
             .iter()
             .map(|(id, s)| {
@@ -314,7 +314,7 @@ impl ScheduleFold {
                     closed_sequence: s.closed_sequence,
                     cancel_reason: s.cancel_reason.clone(),
                 };
-                Row::new(
+                R::make(
                     kinds::SESSION,
                     id.clone(),
                     Some(s.start.date_naive()),
@@ -329,7 +329,7 @@ impl ScheduleFold {
                 .filter(|s| s.status == SessionStatus::Scheduled)
                 .count();
             let data = self.progress.row(client_id, policy, upcoming as u32);
-            rows.push(Row::new(kinds::PROGRESS, "progress", None, &data));
+            rows.push(R::make(kinds::PROGRESS, "progress", None, &data));
         }
         rows
     }

@@ -895,3 +895,25 @@ fn chart_as_of_shows_only_what_was_recorded_by_then() {
     assert_eq!(full, fold(ViewName::Chart, "client-1", &events).rows());
     assert!(chart_as_of("client-1", pairs.iter().copied(), t("2020-01-01T00:00:00Z")).is_empty());
 }
+
+/// The text rows a store writes hold the same data, row for row, as the
+/// rows of JSON values.
+#[test]
+fn text_rows_hold_the_same_data_as_value_rows() {
+    let events = record("client-1");
+    for view in ViewName::ALL {
+        let state = fold(view, "client-1", &events);
+        let rows = state.rows();
+        let text = state.rows_text();
+        assert!(!rows.is_empty(), "{view}");
+        assert_eq!(rows.len(), text.len(), "{view}");
+        for (row, text) in rows.iter().zip(&text) {
+            assert_eq!(
+                (&row.kind, &row.key, row.day),
+                (&text.kind, &text.key, text.day)
+            );
+            let data: serde_json::Value = serde_json::from_str(&text.data).expect("JSON");
+            assert_eq!(data, row.data, "{view} {} {}", row.kind, row.key);
+        }
+    }
+}

@@ -216,6 +216,69 @@ impl Row {
     }
 }
 
+/// A [`Row`] whose `data` is already JSON text (compact, members in the
+/// row type's field order): what a store writes, made without building a
+/// JSON value first. See [`ViewState::rows_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowText {
+    /// As [`Row::kind`].
+    pub kind: String,
+    /// As [`Row::key`].
+    pub key: String,
+    /// As [`Row::day`].
+    pub day: Option<NaiveDate>,
+    /// [`Row::data`] as JSON text.
+    pub data: String,
+}
+
+/// How a fold makes its rows: as [`Row`] (data as a JSON value) or as
+/// [`RowText`] (data as JSON text), from the same code.
+pub(crate) trait MakeRow {
+    fn make<T: Serialize>(
+        kind: &str,
+        key: impl Into<String>,
+        day: Option<NaiveDate>,
+        data: &T,
+    ) -> Self;
+    fn sort_key(&self) -> (&str, &str);
+}
+
+impl MakeRow for Row {
+    fn make<T: Serialize>(
+        kind: &str,
+        key: impl Into<String>,
+        day: Option<NaiveDate>,
+        data: &T,
+    ) -> Self {
+        Row::new(kind, key, day, data)
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.kind, &self.key)
+    }
+}
+
+impl MakeRow for RowText {
+    fn make<T: Serialize>(
+        kind: &str,
+        key: impl Into<String>,
+        day: Option<NaiveDate>,
+        data: &T,
+    ) -> Self {
+        RowText {
+            kind: kind.to_owned(),
+            key: key.into(),
+            day,
+            // As in Row::new: plain structs, serializing cannot fail.
+            data: serde_json::to_string(data).expect("row data serializes to JSON"),
+        }
+    }
+
+    fn sort_key(&self) -> (&str, &str) {
+        (&self.kind, &self.key)
+    }
+}
+
 /// The typed form of one row kind's `data`.
 pub trait RowData: Serialize + for<'de> Deserialize<'de> {
     /// The row kind it is the data of (see [`crate::kinds`]).
@@ -366,13 +429,24 @@ impl ViewState {
     /// Every row this client currently has in this view, ordered by kind
     /// then key: a pure function of the state.
     pub fn rows(&self) -> Vec<Row> {
-        let mut rows = match &self.fold {
+        self.rows_as()
+    }
+
+    /// [`ViewState::rows`] with each row's data as JSON text: the same
+    /// data (its members in field order rather than sorted), made without
+    /// the intermediate JSON value. What a store writes.
+    pub fn rows_text(&self) -> Vec<RowText> {
+        self.rows_as()
+    }
+
+    fn rows_as<R: MakeRow>(&self) -> Vec<R> {
+        let mut rows: Vec<R> = match &self.fold {
             Fold::Schedule(f) => f.rows(&self.client_id, &self.policy),
             Fold::Chart(f) => f.rows(&self.client_id),
             Fold::Billing(f) => f.rows(&self.client_id),
             Fold::Compliance(f) => f.rows(),
         };
-        rows.sort_by(|a, b| (&a.kind, &a.key).cmp(&(&b.kind, &b.key)));
+        rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         rows
     }
 }
