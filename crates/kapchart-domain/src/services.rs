@@ -6,6 +6,7 @@
 //! [`InMemoryPractice`] is a plain in-memory implementation for tests and
 //! tools that have no database.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -49,11 +50,11 @@ pub trait PracticeServices: Send + Sync + fmt::Debug {
 /// The aggregate's `Services`: a shared handle to the practice.
 pub type Services = Arc<dyn PracticeServices>;
 
-/// An in-memory practice: fixed settings and a list of bookings.
+/// An in-memory practice: fixed settings and each therapist's bookings.
 #[derive(Debug)]
 pub struct InMemoryPractice {
     settings: Arc<PracticeSettings>,
-    bookings: Mutex<Vec<(UserId, Booking)>>,
+    bookings: Mutex<BTreeMap<UserId, Vec<Booking>>>,
 }
 
 impl InMemoryPractice {
@@ -61,7 +62,7 @@ impl InMemoryPractice {
     pub fn new(settings: PracticeSettings) -> Self {
         Self {
             settings: Arc::new(settings),
-            bookings: Mutex::new(Vec::new()),
+            bookings: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -70,7 +71,9 @@ impl InMemoryPractice {
         self.bookings
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push((therapist, booking));
+            .entry(therapist)
+            .or_default()
+            .push(booking);
     }
 }
 
@@ -90,9 +93,14 @@ impl PracticeServices for InMemoryPractice {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(bookings
-            .iter()
-            .filter(|(t, b)| t == therapist && b.span.overlaps(span))
-            .map(|(_, b)| b.clone())
-            .collect())
+            .get(therapist)
+            .map(|of_therapist| {
+                of_therapist
+                    .iter()
+                    .filter(|b| b.span.overlaps(span))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 }
