@@ -367,3 +367,34 @@ async fn the_chart_as_of_a_moment_shows_what_was_recorded_by_then() {
     );
     db.cleanup().await;
 }
+
+/// A view that has never applied an event, over a store that holds many,
+/// is built in bulk by the first catch-up (a new view, or an upgrade), and
+/// continues batch by batch from there.
+#[tokio::test]
+async fn a_first_catch_up_over_a_large_store_builds_in_bulk() {
+    for db in [
+        kapchart_testkit::postgres().await,
+        kapchart_testkit::sqlite(),
+    ] {
+        let p = StoredPractice::open(&db.url).await;
+        p.treat("client-a", 0, 2).await;
+        p.treat("client-b", 4, 1).await;
+        let projector = Projector::new(p.db.clone()).with_bulk_threshold(10);
+        settle(&projector).await;
+        for g in projector.generations().await.expect("generations") {
+            assert_eq!(
+                (g.generation, g.status.as_str()),
+                (2, "active"),
+                "{} was built in bulk",
+                g.view.as_str()
+            );
+        }
+        assert_views_current(&projector).await;
+        p.ok("client-b", front_desk(), payment("pay-2", 2_000, date(12)))
+            .await;
+        settle(&projector).await;
+        assert_views_current(&projector).await;
+        db.cleanup().await;
+    }
+}
