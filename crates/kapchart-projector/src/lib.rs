@@ -684,7 +684,7 @@ async fn fetch_page(
                     "SELECT {PG_COLUMNS} FROM events \
                      WHERE (txid, position) > ($1::text::xid8, $2) \
                        AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
-                     ORDER BY txid, position LIMIT $3"
+                     ORDER BY events.txid, events.position LIMIT $3"
                 ),
                 &[
                     Param::Text(cursor.txid.to_string()),

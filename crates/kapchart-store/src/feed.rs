@@ -62,7 +62,7 @@ pub async fn read_after(
                  FROM events \
                  WHERE (txid, position) > ($1::text::xid8, $2) \
                    AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
-                 ORDER BY txid, position LIMIT $3",
+                 ORDER BY events.txid, events.position LIMIT $3",
             )
             .bind(cursor.txid.to_string())
             .bind(cursor.position)

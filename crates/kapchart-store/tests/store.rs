@@ -362,3 +362,36 @@ async fn postgres_failed_transaction_leaves_nothing() {
     db.close().await;
     tdb.cleanup().await;
 }
+
+/// The feed orders by the transaction id as a number, never as its text:
+/// read as text, txid 100 would sort before 99, a reader paging one event
+/// at a time would take 100 first and then skip 99 for good.
+#[tokio::test]
+async fn postgres_feed_orders_transaction_ids_as_numbers() {
+    let tdb = kapchart_testkit::postgres().await;
+    let (db, _repo) = open(&tdb.url).await;
+    let mut conn = PgConnection::connect(&tdb.url).await.expect("connect");
+    for (txid, id) in [("100", "c-100"), ("99", "c-99")] {
+        sqlx::query(
+            "INSERT INTO events (txid, aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, metadata, prev_hash, hash) \
+             VALUES ($1::text::xid8, 'ClientRecord', $2, 1, 'ConsentRecorded', '1', '{}', '{}', \
+             repeat('0', 64), repeat('0', 64))",
+        )
+        .bind(txid)
+        .bind(id)
+        .execute(&mut conn)
+        .await
+        .expect("insert");
+    }
+    let mut cursor = Cursor::START;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (page, next) = db.read_feed(&cursor, 1).await.expect("feed");
+        seen.extend(page.into_iter().map(|e| e.stored.entry.aggregate_id));
+        cursor = next;
+    }
+    assert_eq!(seen, ["c-99", "c-100"]);
+    db.close().await;
+    tdb.cleanup().await;
+}

@@ -160,7 +160,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         let mut rows = sqlx::query(
             "SELECT txid::text, position, aggregate_type, aggregate_id, sequence, event_type, \
              event_version, payload::text, metadata->>'recorded_at' FROM events \
-             WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY txid, position",
+             WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY events.txid, events.position",
         )
         .fetch(pool);
         let mut n = 0_i64;
@@ -203,7 +203,12 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     let median = |v: &[f64]| {
         let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        let n = v.len();
+        if n.is_multiple_of(2) {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        } else {
+            v[n / 2]
+        }
     };
     let list = |v: &[f64]| {
         v.iter()
