@@ -731,22 +731,25 @@ async fn client_events(
     client: &str,
     before: Option<u64>,
 ) -> Result<Vec<Decoded>, ProjectorError> {
-    let before = before.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
     let columns = match db {
         Database::Postgres(_) => PG_COLUMNS,
         Database::Sqlite(_) => SQLITE_COLUMNS,
     };
-    let rows = sql::fetch(
-        db,
-        &format!(
+    let (sql, params) = client_events_query(columns, client, before);
+    let rows = sql::fetch(db, &sql, &params, &COLUMN_TYPES).await?;
+    decode_rows(&rows)
+}
+
+/// The query of [`client_events`] and its parameters.
+fn client_events_query(columns: &str, client: &str, before: Option<u64>) -> (String, [Param; 3]) {
+    let before = before.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
+    (
+        format!(
             "SELECT {columns} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
              AND sequence < $3 ORDER BY sequence"
         ),
-        &[CLIENT_RECORD.into(), client.into(), before.into()],
-        &COLUMN_TYPES,
+        [CLIENT_RECORD.into(), client.into(), before.into()],
     )
-    .await?;
-    decode_rows(&rows)
 }
 
 /// The client events of rows read with [`COLUMN_TYPES`]; other aggregates
@@ -901,20 +904,8 @@ async fn tx_client_events(
         Tx::Pg(_) => PG_COLUMNS,
         Tx::Sqlite(_) => SQLITE_COLUMNS,
     };
-    let rows = tx
-        .fetch(
-            &format!(
-                "SELECT {columns} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
-                 AND sequence < $3 ORDER BY sequence"
-            ),
-            &[
-                CLIENT_RECORD.into(),
-                client.into(),
-                i64::try_from(before).unwrap_or(i64::MAX).into(),
-            ],
-            &COLUMN_TYPES,
-        )
-        .await?;
+    let (sql, params) = client_events_query(columns, client, Some(before));
+    let rows = tx.fetch(&sql, &params, &COLUMN_TYPES).await?;
     decode_rows(&rows)
 }
 
