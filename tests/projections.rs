@@ -219,6 +219,25 @@ async fn small_batches_and_a_rebuild_agree(url: &str) {
     for g in &generations {
         assert_eq!((g.generation, g.status.as_str()), (2, "active"));
     }
+    if let Database::Postgres(pool) = &p.db {
+        // Each generation is a table of its own, keyed, and the old ones
+        // are dropped whole (migration 0005).
+        let tables: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT c.relname::text, EXISTS (SELECT 1 FROM pg_index i \
+                 WHERE i.indrelid = c.oid AND i.indisprimary) \
+             FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid \
+             WHERE c.relname LIKE 'view\\_rows\\_%' AND c.relkind = 'r' ORDER BY 1",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("partitions");
+        let mut expected: Vec<(String, bool)> = ViewName::ALL
+            .iter()
+            .map(|v| (format!("view_rows_{}_2", v.as_str()), true))
+            .collect();
+        expected.sort();
+        assert_eq!(tables, expected);
+    }
     for view in ViewName::ALL {
         assert_eq!(
             stored(&projector, view).await,

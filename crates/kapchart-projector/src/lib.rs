@@ -257,15 +257,30 @@ impl Projector {
         if let Some(g) = self.generation_where(view, "status = 'active'").await? {
             return Ok(g);
         }
-        sql::execute(
-            &self.db,
-            "INSERT INTO view_generations (view, generation, status, created_at, activated_at) \
-             SELECT $1, 1, 'active', $2, $2 \
-             WHERE NOT EXISTS (SELECT 1 FROM view_generations WHERE view = $1) \
-             ON CONFLICT DO NOTHING",
-            &[view.as_str().into(), now().into()],
-        )
-        .await?;
+        // A second projector doing the same waits on the key, then
+        // inserts nothing: one of them creates the partition.
+        let mut tx = Tx::begin(&self.db).await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO view_generations (view, generation, status, created_at, activated_at) \
+                 SELECT $1, 1, 'active', $2, $2 \
+                 WHERE NOT EXISTS (SELECT 1 FROM view_generations WHERE view = $1) \
+                 ON CONFLICT DO NOTHING",
+                &[view.as_str().into(), now().into()],
+            )
+            .await?;
+        if inserted == 1 && matches!(tx, Tx::Pg(_)) {
+            tx.execute(
+                &format!(
+                    "CREATE TABLE {} PARTITION OF view_rows_{} FOR VALUES IN (1)",
+                    partition(view, 1),
+                    view.as_str()
+                ),
+                &[],
+            )
+            .await?;
+        }
+        tx.commit().await?;
         self.generation_where(view, "status = 'active'")
             .await?
             .ok_or_else(|| {
@@ -584,15 +599,29 @@ impl Projector {
         )
         .await?;
         for g in old {
-            let params = [Param::from(view.as_str()), Param::Int(g[0].int())];
-            for table in ["view_rows", "view_generations"] {
-                sql::execute(
-                    &self.db,
-                    &format!("DELETE FROM {table} WHERE view = $1 AND generation = $2"),
+            let generation = g[0].int();
+            let params = [Param::from(view.as_str()), Param::Int(generation)];
+            let mut tx = Tx::begin(&self.db).await?;
+            if matches!(tx, Tx::Pg(_)) {
+                // A whole table dropped, not a million rows deleted.
+                tx.execute(
+                    &format!("DROP TABLE IF EXISTS {}", partition(view, generation)),
+                    &[],
+                )
+                .await?;
+            } else {
+                tx.execute(
+                    "DELETE FROM view_rows WHERE view = $1 AND generation = $2",
                     &params,
                 )
                 .await?;
             }
+            tx.execute(
+                "DELETE FROM view_generations WHERE view = $1 AND generation = $2",
+                &params,
+            )
+            .await?;
+            tx.commit().await?;
         }
         Ok(())
     }
@@ -602,6 +631,12 @@ enum Step {
     Applied(u64),
     Raced,
     CaughtUp,
+}
+
+/// On PostgreSQL, the table holding one generation of a view: a partition
+/// of `view_rows_<view>` (migration 0005).
+fn partition(view: ViewName, generation: i64) -> String {
+    format!("view_rows_{}_{generation}", view.as_str())
 }
 
 fn now() -> String {
@@ -949,17 +984,42 @@ async fn write_bulk(
                 }
                 written
             });
+            // The generation's own table, created in this transaction: the
+            // rows go in with no index to maintain (and frozen: nothing
+            // else can see them before the commit), then its key is built
+            // in one sort and it joins the view as a partition.
+            let table = partition(generation.view, generation.generation);
+            sqlx::query(&format!(
+                "CREATE TABLE {table} (LIKE view_rows INCLUDING DEFAULTS)"
+            ))
+            .execute(&mut **pg)
+            .await
+            .map_err(copy_error)?;
             let mut copy = pg
-                .copy_in_raw(
-                    "COPY view_rows (view, generation, client_id, kind, row_key, day, data) \
-                     FROM STDIN",
-                )
+                .copy_in_raw(&format!(
+                    "COPY {table} (view, generation, client_id, kind, row_key, day, data) \
+                     FROM STDIN WITH (FREEZE)"
+                ))
                 .await
                 .map_err(copy_error)?;
             while let Some(chunk) = received.recv().await {
                 copy.send(chunk).await.map_err(copy_error)?;
             }
             copy.finish().await.map_err(copy_error)?;
+            for statement in [
+                format!(
+                    "ALTER TABLE {table} ADD PRIMARY KEY (view, generation, kind, client_id, row_key)"
+                ),
+                format!(
+                    "ALTER TABLE view_rows_{view} ATTACH PARTITION {table} FOR VALUES IN ({})",
+                    generation.generation
+                ),
+            ] {
+                sqlx::query(&statement)
+                    .execute(&mut **pg)
+                    .await
+                    .map_err(copy_error)?;
+            }
             written = tokio::task::spawn_blocking(move || serializer.join())
                 .await
                 .map_err(worker_failed)?
