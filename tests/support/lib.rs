@@ -8,6 +8,8 @@
 //! Times: day 0 is Monday 2026-01-05. `chart.on(d)` moves "now" to 20:00
 //! UTC on day `d`; sessions recorded "today" run in the morning.
 
+pub mod api;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};

@@ -177,6 +177,14 @@ impl ClientRecord {
     pub fn client_id(&self) -> Option<&ClientId> {
         self.client_id.as_ref()
     }
+    /// The client's KAP therapist, once registered.
+    pub fn therapist(&self) -> Option<&UserId> {
+        self.therapist.as_ref()
+    }
+    /// The prescriber the client is referred to, if any yet.
+    pub fn prescriber(&self) -> Option<&UserId> {
+        self.prescriber.as_ref()
+    }
     /// The sequence number of the last event.
     pub fn last_sequence(&self) -> u64 {
         self.last_sequence

@@ -19,13 +19,16 @@
 //! beside the active ones, catches them up and switches in one
 //! transaction, so reports keep working during a rebuild.
 
+mod practice;
 mod sql;
+
+pub use practice::ProjectedPractice;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use kapchart_domain::ClientEvent;
 use kapchart_store::{CLIENT_RECORD, Cursor, Database, StoreError, upcast};
 use kapchart_views::{EventMeta, Row, RowText, ViewName, ViewState};
@@ -386,6 +389,40 @@ impl Projector {
             }
         }
         Ok(out)
+    }
+
+    /// The rows of one kind of `view` (active generation, all clients)
+    /// filed under a day from `first` to `last`, as they stand: no
+    /// catch-up.
+    ///
+    /// # Errors
+    /// [`ProjectorError`].
+    pub async fn rows_on_days(
+        &self,
+        view: ViewName,
+        kind: &str,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<(String, Row)>, ProjectorError> {
+        let generation = self.active(view).await?;
+        let rows = sql::fetch(
+            &self.db,
+            "SELECT client_id, kind, row_key, day, data FROM view_rows \
+             WHERE view = $1 AND generation = $2 AND kind = $3 AND day >= $4 AND day <= $5 \
+             ORDER BY client_id, row_key",
+            &[
+                view.as_str().into(),
+                generation.generation.into(),
+                kind.into(),
+                first.to_string().into(),
+                last.to_string().into(),
+            ],
+            &[Col::Text, Col::Text, Col::Text, Col::OptText, Col::Text],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r[0].text().to_owned(), row_of(view, &r[1..])?)))
+            .collect()
     }
 
     /// A client's chart as it stood at `at`: only events recorded by then,

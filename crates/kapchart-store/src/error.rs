@@ -24,6 +24,27 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A stored row of the accounts or the access log could not be read
+    /// back. The message names the table, the row's key and the column,
+    /// never a stored value.
+    #[error("stored {table} row {key} is unreadable: {reason}")]
+    Unreadable {
+        /// `users`, `tokens` or `access_log`.
+        table: &'static str,
+        /// The row's key (a user id or an access log sequence).
+        key: String,
+        /// Which column, and why.
+        reason: String,
+    },
+    /// A value given to the store breaks a rule of its field. Names the
+    /// field and the rule, never the value.
+    #[error("{field}: {rule}")]
+    Invalid {
+        /// The field, e.g. `purpose`.
+        field: &'static str,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
 }
 
 impl StoreError {

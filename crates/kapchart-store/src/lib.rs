@@ -8,6 +8,8 @@
 //! `PersistedEventRepository` itself over the same table (postgres-es's
 //! columns plus `position`, `txid` on PostgreSQL, `prev_hash` and `hash`).
 
+pub mod access;
+pub mod accounts;
 pub mod audit;
 mod error;
 mod feed;
@@ -30,7 +32,7 @@ use sqlx::sqlite::{
 
 pub use error::StoreError;
 pub use feed::{Cursor, FeedEvent};
-pub use repo::EventRepository;
+pub use repo::{CommandEvent, EventRepository};
 
 static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");

@@ -24,6 +24,17 @@ use crate::{Clock, Database};
 /// contract). See [`crate::command_metadata`].
 pub const REQUIRED_METADATA: [&str; 3] = ["actor_id", "actor_role", "command_id"];
 
+/// An event written by a command: where it went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandEvent {
+    /// Its sequence in the aggregate's history.
+    pub sequence: u64,
+    /// Its global position in the feed.
+    pub position: i64,
+    /// Its type, e.g. `ClientRegistered`.
+    pub event_type: String,
+}
+
 /// The events table, with the audit chain, for PostgreSQL or SQLite.
 ///
 /// Clones share one [`LinkCache`].
@@ -89,6 +100,47 @@ impl EventRepository {
     /// The database.
     pub fn database(&self) -> &Database {
         &self.db
+    }
+
+    /// The events a command wrote to one aggregate (by the `command_id` in
+    /// their metadata), in sequence order: what a retried command answers
+    /// with. Empty if it wrote none.
+    pub async fn command_events(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<CommandEvent>, StoreError> {
+        const COLUMNS: &str = "SELECT sequence, position, event_type FROM events";
+        const WHERE: &str = "aggregate_type = $1 AND aggregate_id = $2 \
+                             AND metadata ->> 'command_id' = $3 ORDER BY sequence";
+        let rows: Vec<(i64, i64, String)> = match &self.db {
+            Database::Postgres(pool) => {
+                sqlx::query_as(&format!("{COLUMNS} WHERE {WHERE}"))
+                    .bind(aggregate_type)
+                    .bind(aggregate_id)
+                    .bind(command_id)
+                    .fetch_all(pool)
+                    .await
+            }
+            Database::Sqlite(pool) => {
+                sqlx::query_as(&format!("{COLUMNS} WHERE {}", WHERE.replace('$', "?")))
+                    .bind(aggregate_type)
+                    .bind(aggregate_id)
+                    .bind(command_id)
+                    .fetch_all(pool)
+                    .await
+            }
+        }
+        .map_err(StoreError::query)?;
+        Ok(rows
+            .into_iter()
+            .map(|(sequence, position, event_type)| CommandEvent {
+                sequence: u64::try_from(sequence).unwrap_or(0),
+                position,
+                event_type,
+            })
+            .collect())
     }
 
     /// One aggregate's stored events after `after_sequence`, in sequence

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use kapchart_domain::Role;
+use kapchart_domain::{Role, UserId};
+use kapchart_store::access::AccessSort;
 
 use crate::database_url::{DatabaseUrl, DatabaseUrlParser, redact_urls_in_text};
 use crate::exit::EXIT_STATUS_HELP;
@@ -195,6 +196,11 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Why the record is exported, written to the access log with the
+    /// export (e.g. audit, client_request, legal).
+    #[arg(long, value_name = "TEXT", default_value = "audit")]
+    pub purpose: String,
 }
 
 /// Formats of `kapchart export`.
@@ -229,6 +235,11 @@ pub struct ReportArgs {
     /// Output format. Column names are stable (docs/reports.md).
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+
+    /// Order of the access report's lines (access only; default: time):
+    /// time, client, user, role, action, category, source or purpose.
+    #[arg(long, value_name = "FIELD", value_parser = PossibleValuesParser::new(AccessSort::NAMES).try_map(|s| s.parse::<AccessSort>()))]
+    pub sort: Option<AccessSort>,
 }
 
 /// Reports of `kapchart report` (columns in docs/reports.md).
@@ -250,7 +261,9 @@ pub enum ReportName {
     /// Outcome measures: change from baseline per client and mean change
     /// per instrument.
     Outcomes,
-    /// Reads of client records, per client (the access log).
+    /// The access log: every read of a client's record and every account
+    /// change, with time, client, user, role, action, categories of data,
+    /// where from and purpose (--sort orders it by any of them).
     Access,
 }
 
@@ -302,13 +315,21 @@ pub const DEFAULT_DEMO_START: &str = "2025-11-03";
 /// Subcommands of `kapchart user`.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user account.
+    /// Create a user account and its first API token.
+    ///
+    /// The token is printed once on stdout, alone on its line; only its
+    /// SHA-256 is stored, so it cannot be shown again. The command line
+    /// acts as the reserved user `local-admin` (role admin): whoever runs
+    /// it has the database itself. The change is written to the access log.
     Add(UserAddArgs),
 
-    /// List user accounts.
+    /// List user accounts: id, role, display name and status (no tokens).
     List,
 
     /// Issue a new API token for a user; it is printed once on stdout.
+    ///
+    /// Earlier tokens stay valid until they expire (90 days after issue) or
+    /// the user is disabled.
     Token(UserNameArg),
 
     /// Disable a user account and revoke its tokens.
@@ -318,14 +339,18 @@ pub enum UserCommand {
 /// Arguments of `kapchart user add`.
 #[derive(Debug, Args)]
 pub struct UserAddArgs {
-    /// Login name.
-    pub username: String,
+    /// The user's id: the id the record shows as actor (e.g. t-0001): 1 to
+    /// 64 ASCII letters, digits, '-' and '_', starting with a letter or
+    /// digit. `local-admin` and `system` are reserved.
+    #[arg(long, value_name = "ID", value_parser = parse_user_id)]
+    pub name: UserId,
 
     /// The user's role: therapist, prescriber, front_desk, auditor or admin.
     #[arg(long, value_parser = PossibleValuesParser::new(Role::NAMES).try_map(|s| s.parse::<Role>()))]
     pub role: Role,
 
-    /// Full name shown in the record.
+    /// The person's full name, shown to admins (never written to logs or
+    /// the access log).
     #[arg(long, value_name = "NAME")]
     pub display_name: Option<String>,
 }
@@ -333,8 +358,9 @@ pub struct UserAddArgs {
 /// A user named on the command line.
 #[derive(Debug, Args)]
 pub struct UserNameArg {
-    /// Login name.
-    pub username: String,
+    /// The user's id (as given to `user add --name`).
+    #[arg(long, value_name = "ID", value_parser = parse_user_id)]
+    pub name: UserId,
 }
 
 impl Command {
@@ -381,6 +407,11 @@ pub fn parse_or_exit() -> Cli {
         // --help and --version go to stdout as clap prints them.
         Err(err) => err.exit(),
     }
+}
+
+/// A user id (`kapchart_domain::UserId`).
+fn parse_user_id(s: &str) -> Result<UserId, String> {
+    UserId::parse(s).map_err(|e| e.to_string())
 }
 
 /// Checks an Ed25519 public key given as 64 hex digits; returns it in
@@ -433,10 +464,13 @@ mod tests {
             (&["report", "billing"], "report"),
             (&["rebuild"], "rebuild"),
             (&["demo"], "demo"),
-            (&["user", "add", "ann", "--role", "front_desk"], "user add"),
+            (
+                &["user", "add", "--name", "ann", "--role", "front_desk"],
+                "user add",
+            ),
             (&["user", "list"], "user list"),
-            (&["user", "token", "ann"], "user token"),
-            (&["user", "disable", "ann"], "user disable"),
+            (&["user", "token", "--name", "ann"], "user token"),
+            (&["user", "disable", "--name", "ann"], "user disable"),
         ];
         for (args, name) in cases {
             assert_eq!(parse(args).command.name(), name, "{args:?}");

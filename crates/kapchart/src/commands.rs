@@ -1,5 +1,4 @@
-//! One handler per subcommand. Handlers not built yet return
-//! [`CommandError::NotAvailable`] without touching the database.
+//! One handler per subcommand (`serve` lives in [`crate::serve`]).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -9,16 +8,19 @@ use anyhow::{Context as _, anyhow};
 use chrono::{SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use kapchart_audit::{Bundle, parse_public_key, public_key_of, verify_bundle};
+use kapchart_domain::{ClientId, Role, UserId};
 use kapchart_projector::Projector;
 use kapchart_store::Database;
+use kapchart_store::access::{AccessQuery, AccessVerifyReport};
+use kapchart_store::accounts::{AccountError, LOCAL_ADMIN};
 use kapchart_store::audit::{
     CheckpointFile, CheckpointRefused, ExportError, VerifyOptions, VerifyReport,
 };
-use kapchart_views::ViewName;
+use kapchart_views::{Period, Table, ViewName};
 
 use crate::cli::{
     CheckpointArgs, DemoArgs, ExportArgs, ExportFormat, GlobalArgs, RebuildArgs, ReportArgs,
-    ReportName, ServeArgs, UserAddArgs, UserNameArg, VerifyArgs,
+    ReportName, UserAddArgs, UserNameArg, VerifyArgs,
 };
 use crate::error::CommandError;
 use crate::keys;
@@ -26,12 +28,8 @@ use crate::keys;
 /// What every handler returns.
 pub type CommandResult = Result<(), CommandError>;
 
-fn not_available(command: &'static str) -> CommandResult {
-    Err(CommandError::NotAvailable { command })
-}
-
 /// A runtime for one command.
-fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -40,7 +38,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
 
 /// Connects and applies the schema; an unreachable database is a usage
 /// error (exit 2), with a message that never holds the password.
-async fn open(global: &GlobalArgs) -> Result<Database, CommandError> {
+pub(crate) async fn open(global: &GlobalArgs) -> Result<Database, CommandError> {
     Database::open(global.database_url.as_str())
         .await
         .map_err(|e| CommandError::Usage(format!("{} ({})", e, global.database_url.redacted())))
@@ -60,11 +58,6 @@ fn print_json(value: &impl serde::Serialize) -> CommandResult {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}").context("writing to stdout")?;
     Ok(())
-}
-
-/// `kapchart serve`.
-pub fn serve(_global: &GlobalArgs, _args: &ServeArgs) -> CommandResult {
-    not_available("serve")
 }
 
 /// `kapchart migrate`.
@@ -112,6 +105,16 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> CommandResult {
         let report = kapchart_store::audit::verify(&db, &options, &|rows| bar.set_position(rows))
             .await
             .context("verifying")?;
+        // The access log is its own chain: verified with the whole record,
+        // not with one client's.
+        let access = match &args.client {
+            Some(_) => None,
+            None => Some(
+                kapchart_store::access::verify(&db)
+                    .await
+                    .context("verifying the access log")?,
+            ),
+        };
         bar.finish_and_clear();
         db.close().await;
         if let Some(client) = &args.client
@@ -120,17 +123,30 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> CommandResult {
         {
             return Err(CommandError::Usage(format!("no client with id {client}")));
         }
-        print_report(&report, args.json)?;
-        if report.is_intact() {
+        print_report(&report, access.as_ref(), args.json)?;
+        let access_findings = access.as_ref().map_or(0, |a| a.findings.len());
+        if report.is_intact() && access_findings == 0 {
             Ok(())
         } else {
             Err(CommandError::Failed(anyhow!(
-                "the record is not intact: {} findings, {} checkpoint problems",
-                report.findings.len(),
-                report.checkpoint_problems.len()
+                "the record is not intact: {}",
+                problem_counts(&report, access_findings)
             )))
         }
     })
+}
+
+/// `N findings, N checkpoint problems[, N access log findings]`.
+fn problem_counts(report: &VerifyReport, access_findings: usize) -> String {
+    let counts = format!(
+        "{} findings, {} checkpoint problems",
+        report.findings.len(),
+        report.checkpoint_problems.len()
+    );
+    match access_findings {
+        0 => counts,
+        n => format!("{counts}, {n} access log findings"),
+    }
 }
 
 fn progress_bar(message: &'static str) -> ProgressBar {
@@ -154,15 +170,32 @@ fn read_checkpoint(path: &Path) -> Result<CheckpointFile, CommandError> {
     })
 }
 
-fn print_report(report: &VerifyReport, json: bool) -> CommandResult {
+/// Prints what `verify` found: the record's findings, the checkpoint
+/// problems and the access log's findings, one per line, then a summary
+/// line; or all of it as one JSON object. The access log (`access`, none
+/// when one client was verified) adds to the summary only when it holds
+/// entries, so the output for a log that is empty is as it always was.
+fn print_report(
+    report: &VerifyReport,
+    access: Option<&AccessVerifyReport>,
+    json: bool,
+) -> CommandResult {
+    let access_findings = access.map_or(0, |a| a.findings.len());
+    let intact = report.is_intact() && access_findings == 0;
     if json {
         let value = serde_json::json!({
-            "intact": report.is_intact(),
+            "intact": intact,
             "events": report.rows,
             "clients": report.aggregates,
             "checkpoints": report.checkpoints,
             "findings": report.findings,
             "checkpoint_problems": report.checkpoint_problems,
+            "access_log": access.map(|a| serde_json::json!({
+                "intact": a.is_intact(),
+                "entries": a.entries,
+                "head": a.head,
+                "findings": a.findings,
+            })),
         });
         return print_json(&value);
     }
@@ -174,21 +207,25 @@ fn print_report(report: &VerifyReport, json: bool) -> CommandResult {
         writeln!(out, "checkpoint {} ({}): {}", p.number, p.source, p.problem)
             .context("writing to stdout")?;
     }
-    let verdict = if report.is_intact() {
+    for f in access.map(|a| a.findings.as_slice()).unwrap_or_default() {
+        writeln!(out, "{f}").context("writing to stdout")?;
+    }
+    let verdict = if intact {
         "intact".to_owned()
     } else {
-        format!(
-            "NOT INTACT: {} findings, {} checkpoint problems",
-            report.findings.len(),
-            report.checkpoint_problems.len()
-        )
+        format!("NOT INTACT: {}", problem_counts(report, access_findings))
     };
-    writeln!(
-        out,
-        "verified {} events of {} clients and {} checkpoints: {verdict}",
-        report.rows, report.aggregates, report.checkpoints
-    )
-    .context("writing to stdout")?;
+    let what = match access.map_or(0, |a| a.entries) {
+        0 => format!(
+            "{} events of {} clients and {} checkpoints",
+            report.rows, report.aggregates, report.checkpoints
+        ),
+        entries => format!(
+            "{} events of {} clients, {} checkpoints and {entries} access log entries",
+            report.rows, report.aggregates, report.checkpoints
+        ),
+    };
+    writeln!(out, "verified {what}: {verdict}").context("writing to stdout")?;
     Ok(())
 }
 
@@ -289,6 +326,38 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
                 serde_json::to_value(&entries).context("encoding the entries")?
             }
         };
+        // An export is a read of the client's record: logged before the
+        // record leaves, and nothing leaves if it cannot be logged.
+        let client = ClientId::parse(&args.client)
+            .map_err(|e| CommandError::Usage(format!("--client: {e}")))?;
+        let entry = kapchart_store::access::AccessEntry {
+            at: Utc::now(),
+            actor: local_admin()?,
+            action: kapchart_store::access::AccessAction::Export,
+            client_id: Some(client),
+            categories: vec![
+                kapchart_store::access::DataCategory::Demographics,
+                kapchart_store::access::DataCategory::Notes,
+                kapchart_store::access::DataCategory::Dosing,
+                kapchart_store::access::DataCategory::Billing,
+            ],
+            source: format!(
+                "cli export --format {}",
+                match args.format {
+                    ExportFormat::Bundle => "bundle",
+                    ExportFormat::Json => "json",
+                }
+            ),
+            purpose: args.purpose.clone(),
+        };
+        kapchart_store::access::append(&db, &entry)
+            .await
+            .map_err(|e| match e {
+                kapchart_store::StoreError::Invalid { field, rule } => {
+                    CommandError::Usage(format!("--{field}: {rule}"))
+                }
+                other => CommandError::Failed(anyhow!(other).context("writing the access log")),
+            })?;
         db.close().await;
         match &args.output {
             Some(path) => {
@@ -302,9 +371,15 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
     })
 }
 
-/// `kapchart report`: catches the views up, then builds the report.
+/// `kapchart report`: catches the views up, then builds the report; the
+/// access report reads the access log.
 pub fn report(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
-    use kapchart_views::{Period, ReportKind};
+    use kapchart_views::ReportKind;
+    if args.sort.is_some() && args.report != ReportName::Access {
+        return Err(CommandError::Usage(
+            "--sort applies to the access report only".into(),
+        ));
+    }
     let kind = match args.report {
         ReportName::Schedule => ReportKind::Schedule,
         ReportName::Billing => ReportKind::Billing,
@@ -312,7 +387,7 @@ pub fn report(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
         ReportName::ControlledSubstances => ReportKind::ControlledSubstances,
         ReportName::Protocol => ReportKind::Protocol,
         ReportName::Outcomes => ReportKind::Outcomes,
-        ReportName::Access => return not_available("report access"),
+        ReportName::Access => return report_access(global, args),
     };
     let period = Period::new(args.from, args.to).map_err(|e| CommandError::Usage(e.to_string()))?;
     runtime()?.block_on(async {
@@ -342,6 +417,69 @@ pub fn report(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
         db.close().await;
         let table = kapchart_views::build_report(kind, period, args.client.as_deref(), &rows)
             .map_err(|e| CommandError::Usage(e.to_string()))?;
+        let mut out = std::io::stdout().lock();
+        crate::report::write(&table, args.format, &mut out)?;
+        Ok(())
+    })
+}
+
+/// Columns of `kapchart report access` (docs/reports.md).
+pub const ACCESS_COLUMNS: [&str; 9] = [
+    "sequence",
+    "at",
+    "client_id",
+    "user_id",
+    "role",
+    "action",
+    "categories",
+    "source",
+    "purpose",
+];
+
+/// `kapchart report access`: the access log, filtered and sorted.
+fn report_access(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
+    // The same check, and message, as the other reports' periods.
+    Period::new(args.from, args.to).map_err(|e| CommandError::Usage(e.to_string()))?;
+    let client = match &args.client {
+        Some(id) => {
+            Some(ClientId::parse(id).map_err(|e| CommandError::Usage(format!("--client: {e}")))?)
+        }
+        None => None,
+    };
+    let query = AccessQuery {
+        client,
+        from: args.from,
+        to: args.to,
+        sort: args.sort.unwrap_or_default(),
+    };
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        let records = kapchart_store::access::list(&db, &query)
+            .await
+            .context("reading the access log")?;
+        db.close().await;
+        let rows = records
+            .into_iter()
+            .map(|r| {
+                let e = r.entry;
+                let categories: Vec<&str> = e.categories.iter().map(|c| c.as_str()).collect();
+                vec![
+                    serde_json::json!(r.sequence),
+                    serde_json::json!(e.at.to_rfc3339_opts(SecondsFormat::Micros, true)),
+                    serde_json::json!(e.client_id),
+                    serde_json::json!(e.actor.user_id),
+                    serde_json::json!(e.actor.role.as_str()),
+                    serde_json::json!(e.action.as_str()),
+                    serde_json::json!(categories.join(";")),
+                    serde_json::json!(e.source),
+                    serde_json::json!(e.purpose),
+                ]
+            })
+            .collect();
+        let table = Table {
+            columns: ACCESS_COLUMNS.to_vec(),
+            rows,
+        };
         let mut out = std::io::stdout().lock();
         crate::report::write(&table, args.format, &mut out)?;
         Ok(())
@@ -428,22 +566,136 @@ pub fn demo(global: &GlobalArgs, args: &DemoArgs) -> CommandResult {
     })
 }
 
-/// `kapchart user add`.
-pub fn user_add(_global: &GlobalArgs, _args: &UserAddArgs) -> CommandResult {
-    not_available("user add")
+/// Who the command line acts as in the access log: the reserved user
+/// [`LOCAL_ADMIN`] in the admin role. Whoever runs `kapchart` has the
+/// database itself, so there is no account to authenticate; each entry's
+/// source names the subcommand (`cli user add`, ...).
+fn local_admin() -> Result<kapchart_store::access::AccessActor, CommandError> {
+    Ok(kapchart_store::access::AccessActor {
+        user_id: UserId::parse(LOCAL_ADMIN)
+            .map_err(|e| CommandError::Failed(anyhow!("the local admin's id: {e}")))?,
+        role: Role::Admin,
+    })
 }
 
-/// `kapchart user list`.
-pub fn user_list(_global: &GlobalArgs) -> CommandResult {
-    not_available("user list")
+/// The request's errors are usage errors (exit 2), naming the flag where
+/// there is one; the rest are failures.
+fn account_error(e: AccountError) -> CommandError {
+    match e {
+        AccountError::Invalid {
+            field: "display_name",
+            rule,
+        } => CommandError::Usage(format!("--display-name: {rule}")),
+        e if e.is_user_error() => CommandError::Usage(e.to_string()),
+        e => CommandError::Failed(anyhow!(e)),
+    }
 }
 
-/// `kapchart user token`.
-pub fn user_token(_global: &GlobalArgs, _args: &UserNameArg) -> CommandResult {
-    not_available("user token")
+/// Prints a token alone on its line on stdout.
+fn print_token(token: &str) -> CommandResult {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{token}").context("writing to stdout")?;
+    out.flush().context("writing to stdout")?;
+    Ok(())
 }
 
-/// `kapchart user disable`.
-pub fn user_disable(_global: &GlobalArgs, _args: &UserNameArg) -> CommandResult {
-    not_available("user disable")
+/// `kapchart user add`: the account and its first token, printed once.
+pub fn user_add(global: &GlobalArgs, args: &UserAddArgs) -> CommandResult {
+    let actor = local_admin()?;
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        let added = kapchart_store::accounts::add_user_from(
+            &db,
+            &args.name,
+            args.role,
+            args.display_name.as_deref(),
+            &actor,
+            "cli user add",
+            Utc::now(),
+        )
+        .await;
+        db.close().await;
+        let (account, issued) = added.map_err(account_error)?;
+        print_token(&issued.token)?;
+        eprintln!(
+            "added user {} as {}; its API token (on stdout) is shown only this once and expires {}",
+            account.user_id,
+            account.role.as_str(),
+            issued.expires_at.format("%Y-%m-%d")
+        );
+        Ok(())
+    })
+}
+
+/// `kapchart user list`: id, role, display name and status; no tokens.
+pub fn user_list(global: &GlobalArgs) -> CommandResult {
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        let users = kapchart_store::accounts::list_users(&db)
+            .await
+            .context("reading the user accounts")?;
+        db.close().await;
+        let table = Table {
+            columns: vec!["user_id", "role", "display_name", "status"],
+            rows: users
+                .into_iter()
+                .map(|a| {
+                    vec![
+                        serde_json::json!(a.user_id),
+                        serde_json::json!(a.role.as_str()),
+                        serde_json::json!(a.display_name),
+                        serde_json::json!(if a.disabled { "disabled" } else { "active" }),
+                    ]
+                })
+                .collect(),
+        };
+        let mut out = std::io::stdout().lock();
+        crate::report::write(&table, crate::cli::ReportFormat::Table, &mut out)?;
+        Ok(())
+    })
+}
+
+/// `kapchart user token`: a new token for the user, printed once.
+pub fn user_token(global: &GlobalArgs, args: &UserNameArg) -> CommandResult {
+    let actor = local_admin()?;
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        let issued = kapchart_store::accounts::issue_token_from(
+            &db,
+            &args.name,
+            &actor,
+            "cli user token",
+            Utc::now(),
+        )
+        .await;
+        db.close().await;
+        let issued = issued.map_err(account_error)?;
+        print_token(&issued.token)?;
+        eprintln!(
+            "issued a new API token for {} (on stdout), shown only this once; it expires {}",
+            args.name,
+            issued.expires_at.format("%Y-%m-%d")
+        );
+        Ok(())
+    })
+}
+
+/// `kapchart user disable`: the account and all its tokens.
+pub fn user_disable(global: &GlobalArgs, args: &UserNameArg) -> CommandResult {
+    let actor = local_admin()?;
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        let done = kapchart_store::accounts::disable_user_from(
+            &db,
+            &args.name,
+            &actor,
+            "cli user disable",
+            Utc::now(),
+        )
+        .await;
+        db.close().await;
+        done.map_err(account_error)?;
+        println!("disabled user {}; its tokens are revoked", args.name);
+        Ok(())
+    })
 }

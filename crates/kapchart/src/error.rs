@@ -2,18 +2,12 @@
 
 use std::fmt;
 
-use crate::exit::{EX_FAILURE, EX_UNAVAILABLE, EX_USAGE};
+use crate::exit::{EX_FAILURE, EX_USAGE};
 
 /// Why a subcommand did not succeed. `main` prints it as one line on stderr,
 /// prefixed with `kapchart: `, and exits with [`CommandError::exit_code`].
 #[derive(Debug)]
 pub enum CommandError {
-    /// The subcommand is defined but has no implementation yet
-    /// (exit status [`EX_UNAVAILABLE`]).
-    NotAvailable {
-        /// The subcommand as typed, e.g. `serve` or `user add`.
-        command: &'static str,
-    },
     /// The subcommand ran and failed, or found the record not intact
     /// (exit status [`EX_FAILURE`]).
     Failed(anyhow::Error),
@@ -28,7 +22,6 @@ impl CommandError {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::NotAvailable { .. } => EX_UNAVAILABLE,
             Self::Failed(_) => EX_FAILURE,
             Self::Usage(_) => EX_USAGE,
         }
@@ -38,12 +31,6 @@ impl CommandError {
 impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotAvailable { command } => {
-                write!(
-                    f,
-                    "'{command}' is not available yet (tracked in the issue list)"
-                )
-            }
             Self::Failed(err) => write!(f, "{err:#}"),
             Self::Usage(message) => f.write_str(message),
         }
@@ -53,7 +40,7 @@ impl fmt::Display for CommandError {
 impl std::error::Error for CommandError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::NotAvailable { .. } | Self::Usage(_) => None,
+            Self::Usage(_) => None,
             Self::Failed(err) => Some(err.as_ref()),
         }
     }
@@ -68,18 +55,6 @@ impl From<anyhow::Error> for CommandError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn not_available_names_the_command_and_exits_69() {
-        let err = CommandError::NotAvailable {
-            command: "user add",
-        };
-        assert_eq!(err.exit_code(), 69);
-        assert_eq!(
-            err.to_string(),
-            "'user add' is not available yet (tracked in the issue list)"
-        );
-    }
 
     #[test]
     fn failures_show_the_whole_cause_chain_and_exit_1() {

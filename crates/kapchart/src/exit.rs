@@ -14,10 +14,6 @@ pub const EX_FAILURE: u8 = 1;
 /// (including an unsupported `--database-url`). Produced by clap.
 pub const EX_USAGE: u8 = 2;
 
-/// The subcommand exists but is not available yet (`EX_UNAVAILABLE` in
-/// `sysexits.h`).
-pub const EX_UNAVAILABLE: u8 = 69;
-
 /// The "Exit status" section shown at the end of `--help`.
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
@@ -25,7 +21,6 @@ Exit status:
   1   the command ran and failed; for verify: the record is not intact
   2   usage error (unknown subcommand, bad flag or value, unreadable input
       file) or the database cannot be reached
-  69  the subcommand is not available yet (EX_UNAVAILABLE in sysexits.h)
 
 Logs go to stderr (default level warn; -v info, -vv debug, -vvv trace; \
 RUST_LOG is honoured when -v is not given). Data goes to stdout.";
@@ -36,13 +31,12 @@ mod tests {
 
     #[test]
     fn help_text_documents_every_exit_status() {
-        for code in [EX_OK, EX_FAILURE, EX_USAGE, EX_UNAVAILABLE] {
+        for code in [EX_OK, EX_FAILURE, EX_USAGE] {
             let line = format!("\n  {code:<4}");
             assert!(
                 EXIT_STATUS_HELP.contains(&line),
                 "exit status {code} is not documented in EXIT_STATUS_HELP"
             );
         }
-        assert!(EXIT_STATUS_HELP.contains("EX_UNAVAILABLE"));
     }
 }

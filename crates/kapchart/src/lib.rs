@@ -12,6 +12,7 @@ pub mod exit;
 pub mod keys;
 pub mod logging;
 pub mod report;
+pub mod serve;
 
 pub use cli::{Cli, Command, UserCommand};
 pub use error::CommandError;
@@ -30,7 +31,7 @@ pub fn run(cli: Cli) -> commands::CommandResult {
         "dispatching subcommand"
     );
     match &command {
-        Command::Serve(args) => commands::serve(&global, args),
+        Command::Serve(args) => serve::serve(&global, args),
         Command::Migrate => commands::migrate(&global),
         Command::Verify(args) => commands::verify(&global, args),
         Command::Checkpoint(args) => commands::checkpoint(&global, args),

@@ -1,17 +1,17 @@
 //! Runs the real `kapchart` binary and checks its command-line contract:
 //! help, version, exit statuses, stderr/stdout separation, `--database-url`
 //! validation and that no database file (nor key file) is created by the
-//! subcommands that are still stubs: serve, `report access` and user. The
-//! implemented ones are run against real databases in `audit_commands.rs`
-//! (migrate, verify, checkpoint, export, demo) and `report_commands.rs`
-//! (report, rebuild).
+//! subcommands that fail before connecting. The subcommands are run
+//! against real databases in `audit_commands.rs` (migrate, verify,
+//! checkpoint, export, demo), `report_commands.rs` (report, rebuild),
+//! `user_commands.rs` (user, report access) and `serve_command.rs`
+//! (serve).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const EX_USAGE: i32 = 2;
-const EX_UNAVAILABLE: i32 = 69;
 
 const SUBCOMMANDS: [&str; 9] = [
     "serve",
@@ -113,16 +113,6 @@ fn assert_no_files(dir: &WorkDir, args: &[&str], output: &Output) {
     );
 }
 
-fn assert_not_available(args: &[&str], name: &str, out: &Output) {
-    assert_eq!(out.code, Some(EX_UNAVAILABLE), "kapchart {args:?}: {out:?}");
-    assert_eq!(
-        out.stderr,
-        format!("kapchart: '{name}' is not available yet (tracked in the issue list)\n"),
-        "kapchart {args:?}"
-    );
-    assert_eq!(out.stdout, "", "kapchart {args:?} wrote to stdout");
-}
-
 #[test]
 fn help_lists_every_subcommand_and_the_exit_statuses() {
     for flag in ["--help", "-h"] {
@@ -151,10 +141,9 @@ fn help_lists_every_subcommand_and_the_exit_statuses() {
             out.stdout
         );
         assert!(
-            out.stdout.contains("69"),
-            "{flag} does not document exit 69"
+            out.stdout.contains("Exit status:"),
+            "{flag} does not document the exit statuses"
         );
-        assert!(out.stdout.contains("EX_UNAVAILABLE"), "{}", out.stdout);
     }
 }
 
@@ -168,6 +157,31 @@ fn user_help_lists_its_subcommands() {
             "{sub} missing from:\n{}",
             out.stdout
         );
+    }
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "add",
+            &[
+                "--name <ID>",
+                "--role <ROLE>",
+                "front_desk",
+                "--display-name <NAME>",
+                "local-admin",
+            ],
+        ),
+        ("token", &["--name <ID>"]),
+        ("disable", &["--name <ID>"]),
+    ];
+    for (sub, flags) in cases {
+        let out = kapchart(&["user", sub, "--help"]);
+        assert_eq!(out.code, Some(0), "{sub}: {out:?}");
+        for flag in flags {
+            assert!(
+                out.stdout.contains(flag),
+                "user {sub} --help lacks {flag}:\n{}",
+                out.stdout
+            );
+        }
     }
 }
 
@@ -267,91 +281,37 @@ fn help_documents_the_global_key_file_option() {
     assert!(out.stdout.contains("--key-file <PATH>"), "{}", out.stdout);
 }
 
-#[test]
-fn every_unimplemented_subcommand_is_honestly_unavailable() {
-    let cases: [(&[&str], &str); 6] = [
-        (&["serve"], "serve"),
-        (&["report", "access"], "report access"),
-        (&["user", "add", "ann", "--role", "therapist"], "user add"),
-        (&["user", "list"], "user list"),
-        (&["user", "token", "ann"], "user token"),
-        (&["user", "disable", "ann"], "user disable"),
-    ];
-    for (args, name) in cases {
-        let out = kapchart(args);
-        assert_not_available(args, name, &out);
-    }
+/// Asserts exit 2 with one line on stderr, `kapchart: cannot connect ...`,
+/// naming the URL with its password hidden.
+fn assert_cannot_connect(args: &[&str], redacted: &str, out: &Output) {
+    assert_eq!(out.code, Some(EX_USAGE), "kapchart {args:?}: {out:?}");
+    assert!(
+        out.stderr
+            .starts_with("kapchart: cannot connect to the database"),
+        "kapchart {args:?}: {out:?}"
+    );
+    assert!(out.stderr.ends_with(&format!("({redacted})\n")), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert_eq!(out.stdout, "", "kapchart {args:?} wrote to stdout");
+    assert!(!out.all().contains("secret"), "{}", out.all());
 }
 
 #[test]
-fn subcommands_with_all_their_flags_are_still_unavailable() {
-    let cases: [(Vec<&str>, &str); 6] = [
-        (vec!["serve", "--listen", "127.0.0.1:9"], "serve"),
-        // The global --key-file names a file that a stub must not create.
-        (vec!["user", "list", "--key-file", "k.key"], "user list"),
-        (
-            vec!["--key-file", "k.key", "user", "token", "ann"],
-            "user token",
-        ),
-        (
-            vec![
-                "user",
-                "add",
-                "ann",
-                "--role",
-                "prescriber",
-                "--display-name",
-                "Ann Lee",
-            ],
-            "user add",
-        ),
-        (
-            vec!["user", "disable", "ann", "--key-file=k.key"],
-            "user disable",
-        ),
-        (
-            vec![
-                "report",
-                "access",
-                "--from",
-                "2024-02-01",
-                "--to",
-                "2024-02-29",
-            ],
-            "report access",
-        ),
-    ];
-    for (args, name) in &cases {
-        let out = kapchart(args);
-        assert_not_available(args, name, &out);
-    }
-    // The key file from the environment is not created either.
-    let args = ["serve"];
-    let out = kapchart_env(&args, &[("KAPCHART_KEY_FILE", "env.key")]);
-    assert_not_available(&args, "serve", &out);
-}
-
-#[test]
-fn a_postgres_url_is_accepted_without_connecting_or_echoing_it() {
+fn database_urls_are_used_without_echoing_their_password() {
     let url = "postgres://u:secret@127.0.0.1:1/db";
     let args = ["--database-url", url, "user", "list"];
     let out = kapchart(&args);
-    assert_not_available(&args, "user list", &out);
+    assert_cannot_connect(&args, "postgres://u:***@127.0.0.1:1/db", &out);
 
-    let args = ["user", "list"];
+    let args = ["report", "access"];
     let out = kapchart_env(&args, &[("DATABASE_URL", "postgresql://u:secret@h/db")]);
-    assert_not_available(&args, "user list", &out);
+    assert_cannot_connect(&args, "postgresql://u:***@h/db", &out);
 
+    // An in-memory database: no file, and no users in it.
     let args = ["user", "list", "--database-url", "sqlite::memory:"];
-    assert_not_available(&args, "user list", &kapchart(&args));
-
-    let args = [
-        "--database-url",
-        "sqlite://kapchart-other.db",
-        "report",
-        "access",
-    ];
-    assert_not_available(&args, "report access", &kapchart(&args));
+    let out = kapchart(&args);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.ends_with("(no rows)\n"), "{out:?}");
 }
 
 #[test]
@@ -475,15 +435,12 @@ fn passwords_are_hidden_from_help_and_from_other_usage_errors() {
 
 #[test]
 fn logs_go_to_stderr_and_follow_verbose_and_rust_log() {
-    let args = [
-        "-vv",
-        "--database-url",
-        "postgres://u:secret@h/db",
-        "user",
-        "list",
-    ];
+    // A server that refuses connections: the command fails at once, after
+    // its debug logs.
+    let refused = "postgres://u:secret@127.0.0.1:1/db";
+    let args = ["-vv", "--database-url", refused, "user", "list"];
     let out = kapchart(&args);
-    assert_eq!(out.code, Some(EX_UNAVAILABLE), "{out:?}");
+    assert_eq!(out.code, Some(EX_USAGE), "{out:?}");
     assert_eq!(out.stdout, "", "logs must not go to stdout");
     assert!(
         out.stderr.contains("DEBUG"),
@@ -491,26 +448,27 @@ fn logs_go_to_stderr_and_follow_verbose_and_rust_log() {
         out.stderr
     );
     assert!(
-        out.stderr.contains("postgres://u:***@h/db"),
+        out.stderr.contains("postgres://u:***@127.0.0.1:1/db"),
         "{}",
         out.stderr
     );
     assert!(!out.all().contains("secret"), "{}", out.all());
+    let last = out.stderr.lines().last().unwrap_or_default();
     assert!(
-        out.stderr
-            .ends_with("kapchart: 'user list' is not available yet (tracked in the issue list)\n"),
+        last.starts_with("kapchart: cannot connect to the database"),
         "{}",
         out.stderr
     );
 
-    let out = kapchart_env(&["user", "list"], &[("RUST_LOG", "debug")]);
-    assert_eq!(out.code, Some(EX_UNAVAILABLE), "{out:?}");
+    let args = ["user", "list"];
+    let out = kapchart_env(&args, &[("RUST_LOG", "debug"), ("DATABASE_URL", refused)]);
+    assert_eq!(out.code, Some(EX_USAGE), "{out:?}");
     assert!(
         out.stderr.contains("DEBUG"),
         "RUST_LOG=debug is honoured: {}",
         out.stderr
     );
 
-    let out = kapchart_env(&["user", "list"], &[("RUST_LOG", "error")]);
-    assert_not_available(&["user", "list"], "user list", &out);
+    let out = kapchart_env(&args, &[("RUST_LOG", "error"), ("DATABASE_URL", refused)]);
+    assert_cannot_connect(&args, "postgres://u:***@127.0.0.1:1/db", &out);
 }

@@ -1,0 +1,133 @@
+//! Who is calling: the bearer token, looked up by its hash, and what each
+//! role may do.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use kapchart_domain::{Actor, ClientRecord, Role, UserId};
+use kapchart_store::access::AccessActor;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The user.
+    pub user_id: UserId,
+    /// Their role.
+    pub role: Role,
+}
+
+impl Caller {
+    /// The actor of the commands they issue.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.user_id.clone(),
+            role: self.role,
+        }
+    }
+
+    /// The caller as the access log names them.
+    pub fn access_actor(&self) -> AccessActor {
+        AccessActor {
+            user_id: self.user_id.clone(),
+            role: self.role,
+        }
+    }
+
+    /// May this caller act on, or read the clinical record of, `record`?
+    /// Therapists: their own clients; prescribers: clients referred to
+    /// them; front desk: every client (the rules of the record decide which
+    /// commands); auditors and admins never write.
+    pub fn may_command(
+        &self,
+        record: &ClientRecord,
+        medical_evaluation: bool,
+    ) -> Result<(), ApiError> {
+        match self.role {
+            Role::Auditor => Err(ApiError::Forbidden(
+                "auditors read the record and write nothing",
+            )),
+            Role::Admin => Err(ApiError::Forbidden(
+                "admins manage configuration, not client records",
+            )),
+            Role::FrontDesk => Ok(()),
+            Role::Therapist => match record.therapist() {
+                // Not registered yet: the rules decide (registration).
+                None => Ok(()),
+                Some(t) if *t == self.user_id => Ok(()),
+                Some(_) => Err(ApiError::Forbidden("this client is not assigned to you")),
+            },
+            Role::Prescriber => match record.prescriber() {
+                Some(p) if *p == self.user_id => Ok(()),
+                // A client not referred yet is referred by the evaluation.
+                None if medical_evaluation && record.is_registered() => Ok(()),
+                _ => Err(ApiError::Forbidden("this client is not referred to you")),
+            },
+        }
+    }
+
+    /// May this caller read the clinical chart of `record`?
+    pub fn may_read_chart(&self, record: &ClientRecord) -> Result<(), ApiError> {
+        match self.role {
+            Role::Auditor => Ok(()),
+            Role::Therapist if record.therapist() == Some(&self.user_id) => Ok(()),
+            Role::Prescriber if record.prescriber() == Some(&self.user_id) => Ok(()),
+            Role::Therapist | Role::Prescriber => Err(ApiError::Forbidden(
+                "this client is not assigned or referred to you",
+            )),
+            Role::FrontDesk => Err(ApiError::Forbidden(
+                "front desk and billing staff see no clinical notes",
+            )),
+            Role::Admin => Err(ApiError::Forbidden(
+                "admins manage configuration, not client records",
+            )),
+        }
+    }
+
+    /// Billing and superbills: front desk and auditors.
+    pub fn may_read_billing(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::FrontDesk | Role::Auditor => Ok(()),
+            _ => Err(ApiError::Forbidden(
+                "billing is read by front desk and auditors",
+            )),
+        }
+    }
+
+    /// Only auditors (complete histories, verification, every report).
+    pub fn must_be_auditor(&self) -> Result<(), ApiError> {
+        if self.role == Role::Auditor {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("only auditors may read this"))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or(ApiError::Unauthenticated)?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthenticated)?;
+        let account = kapchart_store::accounts::authenticate(state.db(), token, state.now())
+            .await
+            .map_err(|e| ApiError::internal("authenticating a token", &e))?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Caller {
+            user_id: account.user_id,
+            role: account.role,
+        })
+    }
+}

@@ -1,0 +1,209 @@
+//! `POST /api/v1/clients/{id}/commands`.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use cqrs_es::AggregateError;
+use kapchart_domain::{
+    ClientError, ClientId, Command, CommandBody, CommandId, Override, Rule, parse_json,
+};
+use kapchart_store::{CLIENT_RECORD, command_metadata};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::reads::ClientPath;
+use crate::{AppState, BODY_LIMIT, Caller};
+
+/// How often a command that lost a race with another writer of the same
+/// record is decided again before the caller gets a 409.
+const CONFLICT_RETRIES: usize = 5;
+
+/// A command to one client's record. The actor and the time come from the
+/// token and the server's clock.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandRequest {
+    /// Chosen by the caller: the same id with the same body is applied
+    /// once and answered with the first result; with a different body it
+    /// is refused (409). 1 to 64 ASCII letters, digits, `-` and `_`.
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", max_length = 64)]
+    pub id: CommandId,
+    /// Reasons given for going past soft stops: `{"rule": code, "reason":
+    /// text, "authorized_by"?: prescriber id}`.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub overrides: Vec<Override>,
+    /// The command, tagged by its name, e.g. `{"RecordPayment": {...}}`
+    /// (docs/domain.md lists every command and its fields).
+    #[schema(value_type = Object)]
+    pub body: CommandBody,
+}
+
+/// What a command wrote.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommandReply {
+    /// The client.
+    pub client_id: String,
+    /// The command's id.
+    pub command_id: String,
+    /// The sequence of the last event written: the record's new length.
+    pub sequence: u64,
+    /// The global feed position of the last event written.
+    pub position: i64,
+    /// Every event the command wrote, in order.
+    pub events: Vec<WrittenEvent>,
+}
+
+/// One event a command wrote.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WrittenEvent {
+    /// Its sequence in the client's record.
+    pub sequence: u64,
+    /// Its global feed position.
+    pub position: i64,
+    /// Its type, e.g. `PaymentRecorded`.
+    pub event_type: String,
+}
+
+/// Parses a client id from the path.
+pub(crate) fn client_id(
+    path: Result<Path<ClientPath>, PathRejection>,
+) -> Result<ClientId, ApiError> {
+    let Path(ClientPath { id }) =
+        path.map_err(|_| ApiError::bad("client_id", "not a valid path segment"))?;
+    ClientId::parse(&id).map_err(|e| ApiError::bad("client_id", e.to_string()))
+}
+
+/// One command to one client's record.
+#[utoipa::path(
+    post,
+    path = "/api/v1/clients/{id}/commands",
+    tag = "commands",
+    params(crate::reads::ClientPath),
+    request_body = CommandRequest,
+    responses(
+        (status = 200, description = "Applied (or a retry of an applied command: the first result)", body = CommandReply),
+        (status = 400, description = "Malformed: the field is named", body = crate::ErrorBody),
+        (status = 401, description = "No valid token", body = crate::ErrorBody),
+        (status = 403, description = "The role or assignment does not allow it", body = crate::ErrorBody),
+        (status = 409, description = "Command id reused, or still conflicting after retries", body = crate::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::ErrorBody),
+        (status = 422, description = "Refused by a rule of the record", body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn post_command(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<ClientPath>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CommandReply>, ApiError> {
+    let client = client_id(path)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(BODY_LIMIT)
+        } else {
+            ApiError::bad(".", "the body could not be read")
+        }
+    })?;
+    let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad(".", "not UTF-8"))?;
+    let request: CommandRequest = parse_json(text).map_err(|e| ApiError::BadRequest {
+        field: e.field,
+        message: e.message,
+    })?;
+    if let CommandBody::RegisterClient(r) = &request.body
+        && r.client_id != client
+    {
+        return Err(ApiError::bad(
+            "body.RegisterClient.client_id",
+            "must equal the client id in the path",
+        ));
+    }
+    if let CommandBody::RegisterClient(r) = &request.body
+        && caller.role == kapchart_domain::Role::Therapist
+        && r.therapist != caller.user_id
+    {
+        return Err(ApiError::Forbidden(
+            "a therapist registers clients to themselves",
+        ));
+    }
+    let record = state.record(client.as_str()).await?;
+    caller.may_command(
+        &record,
+        matches!(request.body, CommandBody::RecordMedicalEvaluation(_)),
+    )?;
+
+    let command_id = request.id.clone();
+    let mut command = Command {
+        id: request.id,
+        actor: caller.actor(),
+        issued_at: state.now(),
+        overrides: request.overrides,
+        body: request.body,
+    };
+    let mut attempt = 0;
+    loop {
+        command.issued_at = state.now();
+        let metadata = command_metadata(&command);
+        match state
+            .inner
+            .cqrs
+            .execute_with_metadata(client.as_str(), command.clone(), metadata)
+            .await
+        {
+            Ok(()) => break,
+            Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
+                attempt += 1;
+            }
+            Err(AggregateError::AggregateConflict) => return Err(ApiError::Concurrent),
+            Err(AggregateError::UserError(ClientError::Refused(r)))
+                if r.rule == Rule::CommandIdReused =>
+            {
+                return Err(ApiError::CommandIdReused(r.message));
+            }
+            Err(AggregateError::UserError(ClientError::Refused(r))) => {
+                return Err(ApiError::Refused {
+                    rule: r.rule.code(),
+                    message: r.message,
+                });
+            }
+            Err(AggregateError::UserError(ClientError::Invalid { field, message })) => {
+                return Err(ApiError::bad(format!("body.{field}"), message));
+            }
+            Err(e) => return Err(ApiError::internal("executing a command", &e)),
+        }
+    }
+    state.projector().waker().notify_one();
+
+    // The events this command id wrote: the same answer for the first
+    // request and for every retry of it.
+    let written = state
+        .inner
+        .repository
+        .command_events(CLIENT_RECORD, client.as_str(), command_id.as_str())
+        .await
+        .map_err(|e| ApiError::internal("reading a command's events", &e))?;
+    let Some(last) = written.last() else {
+        return Err(ApiError::internal(
+            "a command was applied but no event carries its id",
+            &command_id,
+        ));
+    };
+    Ok(Json(CommandReply {
+        client_id: client.to_string(),
+        command_id: command_id.to_string(),
+        sequence: last.sequence,
+        position: last.position,
+        events: written
+            .iter()
+            .map(|e| WrittenEvent {
+                sequence: e.sequence,
+                position: e.position,
+                event_type: e.event_type.clone(),
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,150 @@
+//! kapchart's JSON API, under `/api/v1`.
+//!
+//! - `POST /api/v1/clients/{id}/commands`: one command to one client's
+//!   record, idempotent by its command id.
+//! - Reads of a client's record (chart, history, billing, superbill), the
+//!   schedule, reports and the verification status, each allowed by role
+//!   and assignment, and each read of a client's record appended to the
+//!   access log before the data is sent.
+//! - `GET /api/v1/openapi.json`: the OpenAPI document, generated from this
+//!   code ([`openapi`]).
+//!
+//! Every error goes through one table ([`error`]); nothing a client sends
+//! can cause a 5xx. The actor of a command and its time come from the
+//! token and the server's clock, never from the body.
+
+mod auth;
+mod commands;
+pub mod error;
+pub mod openapi;
+mod reads;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use cqrs_es::persist::PersistedEventStore;
+use kapchart_domain::{ClientRecord, PracticeSettings, Services};
+use kapchart_projector::{ProjectedPractice, Projector};
+use kapchart_store::{ClientCqrs, ClientStore, Clock, Database, EventRepository};
+
+pub use auth::Caller;
+pub use error::{ApiError, ErrorBody};
+
+/// The largest request body accepted, in bytes (413 above it).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything a handler needs, shared.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    cqrs: ClientCqrs,
+    store: ClientStore,
+    repository: EventRepository,
+    projector: Projector,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("engine", &self.inner.db.engine())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The state over `db`, with the practice's settings, time from
+    /// `clock`, and views kept by `projector` (woken after each command).
+    pub fn new(
+        db: Database,
+        projector: Projector,
+        settings: PracticeSettings,
+        clock: Clock,
+    ) -> Self {
+        let services: Services = Arc::new(ProjectedPractice::new(projector.clone(), settings));
+        let cqrs = db.client_cqrs(Arc::clone(&clock), services);
+        let repository = db.repository(Arc::clone(&clock));
+        let store = PersistedEventStore::new_event_store(repository.clone());
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                cqrs,
+                store,
+                repository,
+                projector,
+                clock,
+            }),
+        }
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// Now, by the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
+    }
+
+    fn projector(&self) -> &Projector {
+        &self.inner.projector
+    }
+
+    /// A client's record as it stands (every event replayed).
+    async fn record(&self, client: &str) -> Result<ClientRecord, ApiError> {
+        use cqrs_es::{AggregateContext as _, EventStore as _};
+        let mut context = self
+            .inner
+            .store
+            .load_aggregate(client)
+            .await
+            .map_err(|e| ApiError::internal("loading a client record", &e))?;
+        Ok(context.aggregate().clone())
+    }
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route(
+            "/api/v1/clients/{id}/commands",
+            post(commands::post_command),
+        )
+        .route("/api/v1/clients/{id}/chart", get(reads::chart))
+        .route("/api/v1/clients/{id}/history", get(reads::history))
+        .route("/api/v1/clients/{id}/billing", get(reads::billing))
+        .route("/api/v1/clients/{id}/superbill", get(reads::superbill))
+        .route("/api/v1/schedule", get(reads::schedule))
+        .route("/api/v1/reports/{name}", get(reads::report))
+        .route("/api/v1/verification", get(reads::verification))
+        .fallback(|| async { ApiError::NotFound("no such route") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+///
+/// # Errors
+/// The listener failed.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,71 @@
+//! The OpenAPI document, generated from the handlers and types by utoipa.
+//! `tests/openapi.rs` keeps docs/openapi.json equal to it.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{commands, error, reads};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kapchart",
+        description = "The clinical record of a Ketamine-Assisted Psychotherapy practice: commands to each client's hash-chained record, and role-checked reads, each written to the access log."
+    ),
+    paths(
+        commands::post_command,
+        reads::chart,
+        reads::history,
+        reads::billing,
+        reads::superbill,
+        reads::schedule,
+        reads::report,
+        reads::verification,
+    ),
+    components(schemas(
+        commands::CommandRequest,
+        commands::CommandReply,
+        commands::WrittenEvent,
+        reads::Purpose,
+        reads::ReportName,
+        reads::ViewRow,
+        reads::ClientRows,
+        reads::History,
+        reads::ReportReply,
+        reads::Verification,
+        reads::AccessLogStatus,
+        error::ErrorBody,
+        error::ErrorDetail,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "commands", description = "Commands to a client's record"),
+        (name = "records", description = "Reads of one client's record (logged)"),
+        (name = "reports", description = "Reports across clients (each client shown is logged)"),
+        (name = "audit", description = "Integrity of the record"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document as a JSON value.
+pub fn document_json() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or(serde_json::Value::Null)
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn document() -> Json<serde_json::Value> {
+    Json(document_json())
+}

@@ -1,0 +1,793 @@
+//! Reads: a client's chart, history, billing and superbill; the schedule;
+//! reports; the verification status. Each read of a client's record is
+//! appended to the access log before any of it is sent: if the entry
+//! cannot be written, nothing is sent.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Query, State};
+use axum::http::request::Parts;
+use chrono::{DateTime, NaiveDate, Utc};
+use kapchart_domain::{ClientId, ClientRecord, Role};
+use kapchart_store::access::{AccessAction, AccessEntry, DataCategory};
+use kapchart_store::{CLIENT_RECORD, audit};
+use kapchart_views::{Period, ReportKind, Row, ViewName, kinds};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::commands::client_id;
+use crate::error::ApiError;
+use crate::{AppState, Caller};
+
+/// Why the record is read: logged with every read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// Treating the client.
+    Treatment,
+    /// Billing and payment.
+    Payment,
+    /// The practice's operations (scheduling, quality).
+    Operations,
+    /// Audit and compliance.
+    Audit,
+    /// The client asked for their record.
+    ClientRequest,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Treatment => "treatment",
+            Purpose::Payment => "payment",
+            Purpose::Operations => "operations",
+            Purpose::Audit => "audit",
+            Purpose::ClientRequest => "client_request",
+        }
+    }
+}
+
+/// Where a request came from, for the access log: method, route and the
+/// peer's address.
+pub struct Source(String);
+
+impl FromRequestParts<AppState> for Source {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map_or_else(|| parts.uri.path().to_owned(), |m| m.as_str().to_owned());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        Ok(Source(format!("api {} {route} from {peer}", parts.method)))
+    }
+}
+
+/// `{id}`: the client.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ClientPath {
+    /// The client's id: 1 to 64 ASCII letters, digits, `-` and `_`.
+    #[param(
+        example = "client-001",
+        pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+        max_length = 64
+    )]
+    pub(crate) id: String,
+}
+
+/// The reports of `/api/v1/reports/{name}` (columns in docs/reports.md).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportName {
+    /// Sessions per therapist and day.
+    Schedule,
+    /// Charges, payments and balance per client.
+    Billing,
+    /// Services with CPT codes, per client and period.
+    Superbill,
+    /// Every ketamine administration.
+    ControlledSubstances,
+    /// Protocol adherence findings.
+    Protocol,
+    /// Outcome measures: change from baseline.
+    Outcomes,
+}
+
+/// `?purpose=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PurposeQuery {
+    /// Why the record is read (logged).
+    purpose: Purpose,
+}
+
+/// `?purpose=&as_of=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChartQuery {
+    /// Why the record is read (logged).
+    purpose: Purpose,
+    /// The chart as it stood at this moment (RFC 3339): only what had
+    /// been recorded by then.
+    #[param(value_type = Option<String>, format = DateTime)]
+    as_of: Option<DateTime<Utc>>,
+}
+
+/// `?purpose=&from=&to=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// Why the record is read (logged).
+    purpose: Purpose,
+    /// First day included (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<NaiveDate>,
+    /// Last day included (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<NaiveDate>,
+}
+
+/// `?purpose=&from=&to=&client=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Why the record is read (logged).
+    purpose: Purpose,
+    /// First day included (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<NaiveDate>,
+    /// Last day included (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<NaiveDate>,
+    /// Only this client.
+    client: Option<String>,
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>, expected: &str) -> Result<T, ApiError> {
+    q.map(|Query(t)| t)
+        .map_err(|_| ApiError::bad("query", format!("expected {expected}")))
+}
+
+fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, ApiError> {
+    Period::new(from, to).map_err(|e| ApiError::bad("from", e.to_string()))
+}
+
+/// A row of a view.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewRow {
+    /// The row kind (docs/reports.md), e.g. `entry`, `charge`.
+    pub kind: String,
+    /// Unique within the client and kind.
+    pub key: String,
+    /// The day it falls on, if any (YYYY-MM-DD).
+    pub day: Option<String>,
+    /// Its fields.
+    #[schema(value_type = Object)]
+    pub data: Value,
+}
+
+impl From<Row> for ViewRow {
+    fn from(row: Row) -> Self {
+        ViewRow {
+            kind: row.kind,
+            key: row.key,
+            day: row.day.map(|d| d.to_string()),
+            data: row.data,
+        }
+    }
+}
+
+/// A client's rows of a view.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientRows {
+    /// The client.
+    pub client_id: String,
+    /// For a chart as of a moment: that moment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// The rows.
+    pub rows: Vec<ViewRow>,
+}
+
+/// A client's complete history, as hash-chained.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    /// The client.
+    pub client_id: String,
+    /// Every entry: the eight hashed keys, its `hash`, and its feed
+    /// `position`. Amendments are entries of their own
+    /// (`EntryAmended`) naming the sequence they amend.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<Value>,
+}
+
+/// A report: stable column names (docs/reports.md) and one object per row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportReply {
+    /// The report's name.
+    pub report: String,
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// One object per row, keyed by column.
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<Value>,
+}
+
+/// The verification status of the record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    /// True when every chain verified and no checkpoint has a problem.
+    pub intact: bool,
+    /// Events read.
+    pub rows: u64,
+    /// Client records read.
+    pub aggregates: u64,
+    /// Checkpoints checked.
+    pub checkpoints: u64,
+    /// Every finding, with its aggregate and sequence.
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<Value>,
+    /// Problems with checkpoints.
+    #[schema(value_type = Vec<Object>)]
+    pub checkpoint_problems: Vec<Value>,
+    /// The access log's own chain.
+    pub access_log: AccessLogStatus,
+}
+
+/// The verification status of the access log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogStatus {
+    /// True when its chain verified.
+    pub intact: bool,
+    /// Entries read.
+    pub entries: u64,
+    /// Sequence and hash of its last entry: kept by an auditor, it shows
+    /// a truncated tail later.
+    #[schema(value_type = Option<Object>)]
+    pub head: Option<Value>,
+    /// Every finding, with its sequence.
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<Value>,
+}
+
+impl AppState {
+    /// Appends a read of `client`'s record to the access log.
+    async fn log_read(
+        &self,
+        caller: &Caller,
+        client: &ClientId,
+        categories: &[DataCategory],
+        source: &Source,
+        purpose: Purpose,
+    ) -> Result<(), ApiError> {
+        let entry = AccessEntry {
+            at: self.now(),
+            actor: caller.access_actor(),
+            action: AccessAction::Query,
+            client_id: Some(client.clone()),
+            categories: categories.to_vec(),
+            source: source.0.clone(),
+            purpose: purpose.as_str().to_owned(),
+        };
+        kapchart_store::access::append(self.db(), &entry)
+            .await
+            .map_err(|e| ApiError::internal("appending to the access log", &e))?;
+        Ok(())
+    }
+
+    /// A registered client's record, or 404.
+    async fn registered(&self, client: &ClientId) -> Result<ClientRecord, ApiError> {
+        let record = self.record(client.as_str()).await?;
+        if record.is_registered() {
+            Ok(record)
+        } else {
+            Err(ApiError::NotFound("no such client"))
+        }
+    }
+
+    /// The views caught up (as far as the feed allows).
+    async fn current(&self) -> Result<(), ApiError> {
+        self.projector()
+            .catch_up()
+            .await
+            .map_err(|e| ApiError::internal("catching up the views", &e))?;
+        Ok(())
+    }
+
+    async fn view_rows(
+        &self,
+        view: ViewName,
+        kinds: &[&str],
+        client: Option<&str>,
+    ) -> Result<Vec<(String, Row)>, ApiError> {
+        self.projector()
+            .rows(view, kinds, client)
+            .await
+            .map_err(|e| ApiError::internal("reading a view", &e))
+    }
+
+    async fn build(
+        &self,
+        kind: ReportKind,
+        period: Period,
+        client: Option<&str>,
+    ) -> Result<kapchart_views::Table, ApiError> {
+        self.current().await?;
+        let mut rows = Vec::new();
+        for (view, row_kind) in kind.sources() {
+            rows.extend(self.view_rows(*view, &[row_kind], client).await?);
+        }
+        kapchart_views::build_report(kind, period, client, &rows)
+            .map_err(|e| ApiError::bad("query", e.to_string()))
+    }
+}
+
+fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportReply {
+    ReportReply {
+        report: name.to_owned(),
+        columns: table.columns.iter().map(|c| (*c).to_owned()).collect(),
+        rows: table
+            .rows
+            .iter()
+            .map(|row| {
+                Value::Object(
+                    table
+                        .columns
+                        .iter()
+                        .zip(row)
+                        .map(|(c, v)| ((*c).to_owned(), v.clone()))
+                        .collect::<Map<String, Value>>(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The distinct clients of a report's rows (its `client_id` column).
+fn clients_of(table: &kapchart_views::Table) -> BTreeSet<String> {
+    let Some(k) = table.columns.iter().position(|c| *c == "client_id") else {
+        return BTreeSet::new();
+    };
+    table
+        .rows
+        .iter()
+        .filter_map(|r| r.get(k).and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// Logs a report's read of each client it shows.
+async fn log_report(
+    state: &AppState,
+    caller: &Caller,
+    table: &kapchart_views::Table,
+    categories: &[DataCategory],
+    source: &Source,
+    purpose: Purpose,
+) -> Result<(), ApiError> {
+    for client in clients_of(table) {
+        let client = ClientId::parse(&client)
+            .map_err(|e| ApiError::internal("a report row's client id", &e))?;
+        state
+            .log_read(caller, &client, categories, source, purpose)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The client's chart: current clinical state and every entry beside its
+/// amendments; with `as_of`, as it stood then.
+#[utoipa::path(
+    get,
+    path = "/api/v1/clients/{id}/chart",
+    tag = "records",
+    params(ClientPath, ChartQuery),
+    responses(
+        (status = 200, body = ClientRows),
+        (status = 400, body = crate::ErrorBody),
+        (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody),
+        (status = 404, body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn chart(
+    State(state): State<AppState>,
+    caller: Caller,
+    source: Source,
+    path: Result<Path<ClientPath>, PathRejection>,
+    q: Result<Query<ChartQuery>, QueryRejection>,
+) -> Result<Json<ClientRows>, ApiError> {
+    let client = client_id(path)?;
+    let q = query(q, "purpose, and as_of as RFC 3339")?;
+    let record = state.registered(&client).await?;
+    caller.may_read_chart(&record)?;
+    state
+        .log_read(
+            &caller,
+            &client,
+            &[
+                DataCategory::Demographics,
+                DataCategory::Notes,
+                DataCategory::Dosing,
+            ],
+            &source,
+            q.purpose,
+        )
+        .await?;
+    let rows: Vec<Row> = match q.as_of {
+        Some(at) => state
+            .projector()
+            .chart_as_of(client.as_str(), at)
+            .await
+            .map_err(|e| ApiError::internal("replaying a chart", &e))?,
+        None => {
+            state.current().await?;
+            state
+                .view_rows(
+                    ViewName::Chart,
+                    &[kinds::CHART, kinds::ENTRY],
+                    Some(client.as_str()),
+                )
+                .await?
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect()
+        }
+    };
+    Ok(Json(ClientRows {
+        client_id: client.to_string(),
+        as_of: q.as_of.map(|t| t.to_rfc3339()),
+        rows: rows.into_iter().map(ViewRow::from).collect(),
+    }))
+}
+
+/// The client's complete history with hashes (auditors).
+#[utoipa::path(
+    get,
+    path = "/api/v1/clients/{id}/history",
+    tag = "records",
+    params(ClientPath, PurposeQuery),
+    responses(
+        (status = 200, body = History),
+        (status = 400, body = crate::ErrorBody),
+        (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody),
+        (status = 404, body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    source: Source,
+    path: Result<Path<ClientPath>, PathRejection>,
+    q: Result<Query<PurposeQuery>, QueryRejection>,
+) -> Result<Json<History>, ApiError> {
+    let client = client_id(path)?;
+    let q = query(q, "purpose")?;
+    caller.must_be_auditor()?;
+    state.registered(&client).await?;
+    state
+        .log_read(
+            &caller,
+            &client,
+            &[
+                DataCategory::Demographics,
+                DataCategory::Notes,
+                DataCategory::Dosing,
+                DataCategory::Billing,
+            ],
+            &source,
+            q.purpose,
+        )
+        .await?;
+    let events = state
+        .inner
+        .repository
+        .events_of(CLIENT_RECORD, client.as_str(), 0)
+        .await
+        .map_err(|e| ApiError::internal("reading a history", &e))?;
+    let entries = events
+        .into_iter()
+        .map(|e| {
+            let mut json = e.stored.to_json();
+            if let Value::Object(map) = &mut json {
+                map.insert("position".to_owned(), Value::from(e.position));
+            }
+            json
+        })
+        .collect();
+    Ok(Json(History {
+        client_id: client.to_string(),
+        entries,
+    }))
+}
+
+/// The client's charges, payments and balance.
+#[utoipa::path(
+    get,
+    path = "/api/v1/clients/{id}/billing",
+    tag = "records",
+    params(ClientPath, PurposeQuery),
+    responses(
+        (status = 200, body = ClientRows),
+        (status = 400, body = crate::ErrorBody),
+        (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody),
+        (status = 404, body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn billing(
+    State(state): State<AppState>,
+    caller: Caller,
+    source: Source,
+    path: Result<Path<ClientPath>, PathRejection>,
+    q: Result<Query<PurposeQuery>, QueryRejection>,
+) -> Result<Json<ClientRows>, ApiError> {
+    let client = client_id(path)?;
+    let q = query(q, "purpose")?;
+    caller.may_read_billing()?;
+    state.registered(&client).await?;
+    state
+        .log_read(
+            &caller,
+            &client,
+            &[DataCategory::Demographics, DataCategory::Billing],
+            &source,
+            q.purpose,
+        )
+        .await?;
+    state.current().await?;
+    let rows = state
+        .view_rows(
+            ViewName::Billing,
+            &[kinds::ACCOUNT, kinds::CHARGE, kinds::PAYMENT],
+            Some(client.as_str()),
+        )
+        .await?;
+    Ok(Json(ClientRows {
+        client_id: client.to_string(),
+        as_of: None,
+        rows: rows.into_iter().map(|(_, r)| ViewRow::from(r)).collect(),
+    }))
+}
+
+/// The client's superbill for a period.
+#[utoipa::path(
+    get,
+    path = "/api/v1/clients/{id}/superbill",
+    tag = "records",
+    params(ClientPath, PeriodQuery),
+    responses(
+        (status = 200, body = ReportReply),
+        (status = 400, body = crate::ErrorBody),
+        (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody),
+        (status = 404, body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn superbill(
+    State(state): State<AppState>,
+    caller: Caller,
+    source: Source,
+    path: Result<Path<ClientPath>, PathRejection>,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<Json<ReportReply>, ApiError> {
+    let client = client_id(path)?;
+    let q = query(q, "purpose, and from and to as YYYY-MM-DD")?;
+    let period = period(q.from, q.to)?;
+    caller.may_read_billing()?;
+    state.registered(&client).await?;
+    state
+        .log_read(
+            &caller,
+            &client,
+            &[DataCategory::Demographics, DataCategory::Billing],
+            &source,
+            q.purpose,
+        )
+        .await?;
+    let table = state
+        .build(ReportKind::Superbill, period, Some(client.as_str()))
+        .await?;
+    Ok(Json(report_reply("superbill", &table)))
+}
+
+/// Sessions per therapist and day, double-bookings flagged. A therapist
+/// sees their own sessions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/schedule",
+    tag = "reports",
+    params(PeriodQuery),
+    responses(
+        (status = 200, body = ReportReply),
+        (status = 400, body = crate::ErrorBody),
+        (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn schedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    source: Source,
+    q: Result<Query<PeriodQuery>, QueryRejection>,
+) -> Result<Json<ReportReply>, ApiError> {
+    let q = query(q, "purpose, and from and to as YYYY-MM-DD")?;
+    let period = period(q.from, q.to)?;
+    match caller.role {
+        Role::Therapist | Role::FrontDesk | Role::Auditor => {}
+        _ => {
+            return Err(ApiError::Forbidden(
+                "the schedule is read by therapists, front desk and auditors",
+            ));
+        }
+    }
+    let mut table = state.build(ReportKind::Schedule, period, None).await?;
+    if caller.role == Role::Therapist
+        && let Some(k) = table.columns.iter().position(|c| *c == "therapist")
+    {
+        let me = caller.user_id.as_str();
+        table
+            .rows
+            .retain(|r| r.get(k).and_then(Value::as_str) == Some(me));
+    }
+    log_report(
+        &state,
+        &caller,
+        &table,
+        &[DataCategory::Demographics],
+        &source,
+        q.purpose,
+    )
+    .await?;
+    Ok(Json(report_reply("schedule", &table)))
+}
+
+/// A report: `schedule`, `billing`, `superbill`, `controlled-substances`,
+/// `protocol` or `outcomes` (columns in docs/reports.md). Auditors read
+/// every report; front desk the schedule, billing and superbills.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{name}",
+    tag = "reports",
+    params(("name" = ReportName, Path, description = "The report"), ReportQuery),
+    responses(
+        (status = 200, body = ReportReply),
+        (status = 400, body = crate::ErrorBody),
+        (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody),
+        (status = 404, body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    caller: Caller,
+    source: Source,
+    path: Result<Path<String>, PathRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<Json<ReportReply>, ApiError> {
+    let Path(name) = path.map_err(|_| ApiError::bad("name", "not a valid path segment"))?;
+    let (kind, categories): (ReportKind, &[DataCategory]) = match name.as_str() {
+        "schedule" => (ReportKind::Schedule, &[DataCategory::Demographics]),
+        "billing" => (
+            ReportKind::Billing,
+            &[DataCategory::Demographics, DataCategory::Billing],
+        ),
+        "superbill" => (
+            ReportKind::Superbill,
+            &[DataCategory::Demographics, DataCategory::Billing],
+        ),
+        "controlled-substances" => (
+            ReportKind::ControlledSubstances,
+            &[DataCategory::Demographics, DataCategory::Dosing],
+        ),
+        "protocol" => (
+            ReportKind::Protocol,
+            &[DataCategory::Demographics, DataCategory::Notes],
+        ),
+        "outcomes" => (
+            ReportKind::Outcomes,
+            &[DataCategory::Demographics, DataCategory::Notes],
+        ),
+        _ => return Err(ApiError::NotFound("no such report")),
+    };
+    let q = query(q, "purpose, from and to as YYYY-MM-DD, and client")?;
+    let period = period(q.from, q.to)?;
+    let client = match &q.client {
+        Some(c) => Some(ClientId::parse(c).map_err(|e| ApiError::bad("client", e.to_string()))?),
+        None => None,
+    };
+    let allowed = match caller.role {
+        Role::Auditor => true,
+        Role::FrontDesk => matches!(
+            kind,
+            ReportKind::Schedule | ReportKind::Billing | ReportKind::Superbill
+        ),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::Forbidden("this report is not open to your role"));
+    }
+    let table = state
+        .build(kind, period, client.as_ref().map(ClientId::as_str))
+        .await?;
+    log_report(&state, &caller, &table, categories, &source, q.purpose).await?;
+    Ok(Json(report_reply(&name, &table)))
+}
+
+/// Verifies every client's hash chain, the checkpoint log and the access
+/// log (auditors and admins).
+#[utoipa::path(
+    get,
+    path = "/api/v1/verification",
+    tag = "audit",
+    responses(
+        (status = 200, body = Verification),
+        (status = 401, body = crate::ErrorBody),
+        (status = 403, body = crate::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn verification(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Verification>, ApiError> {
+    if !matches!(caller.role, Role::Auditor | Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "verification is run by auditors and admins",
+        ));
+    }
+    let report = audit::verify(state.db(), &audit::VerifyOptions::default(), &|_| {})
+        .await
+        .map_err(|e| ApiError::internal("verifying", &e))?;
+    let access = kapchart_store::access::verify(state.db())
+        .await
+        .map_err(|e| ApiError::internal("verifying the access log", &e))?;
+    Ok(Json(Verification {
+        intact: report.is_intact() && access.is_intact(),
+        rows: report.rows,
+        aggregates: report.aggregates,
+        checkpoints: report.checkpoints,
+        findings: report
+            .findings
+            .iter()
+            .map(|f| serde_json::to_value(f).unwrap_or(Value::Null))
+            .collect(),
+        checkpoint_problems: report
+            .checkpoint_problems
+            .iter()
+            .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
+            .collect(),
+        access_log: AccessLogStatus {
+            intact: access.is_intact(),
+            entries: access.entries,
+            head: access
+                .head
+                .as_ref()
+                .map(|h| serde_json::to_value(h).unwrap_or(Value::Null)),
+            findings: access
+                .findings
+                .iter()
+                .map(|f| serde_json::to_value(f).unwrap_or(Value::Null))
+                .collect(),
+        },
+    }))
+}

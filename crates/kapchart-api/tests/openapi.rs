@@ -1,0 +1,56 @@
+//! docs/openapi.json is the document the code generates: this test fails
+//! when they differ. After changing the API, regenerate it with
+//! `KAPCHART_UPDATE_OPENAPI=1 cargo test -p kapchart-api --test openapi`
+//! and review the diff.
+
+use std::path::PathBuf;
+
+fn committed() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json")
+}
+
+#[test]
+fn docs_openapi_json_is_the_generated_document() {
+    let generated = kapchart_api::openapi::document_json();
+    let mut text = serde_json::to_string_pretty(&generated).expect("serializes");
+    text.push('\n');
+    let path = committed();
+    if std::env::var_os("KAPCHART_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &text).expect("docs/openapi.json written");
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "docs/openapi.json differs from the document the code generates; run \
+         KAPCHART_UPDATE_OPENAPI=1 cargo test -p kapchart-api --test openapi"
+    );
+}
+
+#[test]
+fn every_route_is_documented_with_its_errors() {
+    let doc = kapchart_api::openapi::document_json();
+    let paths = doc["paths"].as_object().expect("paths");
+    for route in [
+        "/api/v1/clients/{id}/commands",
+        "/api/v1/clients/{id}/chart",
+        "/api/v1/clients/{id}/history",
+        "/api/v1/clients/{id}/billing",
+        "/api/v1/clients/{id}/superbill",
+        "/api/v1/schedule",
+        "/api/v1/reports/{name}",
+        "/api/v1/verification",
+    ] {
+        let operations = paths[route]
+            .as_object()
+            .unwrap_or_else(|| panic!("{route}"));
+        for (method, operation) in operations {
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(responses.contains_key("401"), "{method} {route}: 401");
+            assert!(
+                operation["security"].is_array(),
+                "{method} {route}: bearer security"
+            );
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

@@ -1,0 +1,96 @@
+//! The practice as a client's record consults it on a database: settings,
+//! and each therapist's bookings read from the schedule view.
+//!
+//! The brief's cross-client rule: a therapist is not double-booked, judged
+//! against the schedule projection at command time. The view is caught up
+//! first, so every command committed before this one is seen; two bookings
+//! racing on different clients can both pass, and the schedule report
+//! flags the double-booking that results.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Days;
+use kapchart_domain::{
+    Booking, ClientId, PracticeServices, PracticeSettings, ServiceError, SessionId, TimeSpan,
+    UserId,
+};
+use kapchart_views::{SessionRow, ViewName, kinds};
+
+use crate::Projector;
+
+/// [`PracticeServices`] over a database: fixed settings and the schedule
+/// view.
+#[derive(Debug, Clone)]
+pub struct ProjectedPractice {
+    projector: Projector,
+    settings: Arc<PracticeSettings>,
+}
+
+impl ProjectedPractice {
+    /// The practice of `projector`'s database with `settings`.
+    pub fn new(projector: Projector, settings: PracticeSettings) -> Self {
+        Self {
+            projector,
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+fn unavailable(what: &str) -> ServiceError {
+    ServiceError(format!("the schedule view could not be read ({what})"))
+}
+
+#[async_trait]
+impl PracticeServices for ProjectedPractice {
+    async fn settings(&self) -> Result<Arc<PracticeSettings>, ServiceError> {
+        Ok(Arc::clone(&self.settings))
+    }
+
+    async fn therapist_bookings(
+        &self,
+        therapist: &UserId,
+        span: &TimeSpan,
+    ) -> Result<Vec<Booking>, ServiceError> {
+        self.projector.catch_up().await.map_err(|e| {
+            tracing::error!(error = %e, "double-booking check: catch-up failed");
+            unavailable("catch-up")
+        })?;
+        // Sessions are filed under the day they start: one that overlaps
+        // the span starts at most a day before it (no session is that long).
+        let first = span
+            .start()
+            .date_naive()
+            .checked_sub_days(Days::new(1))
+            .unwrap_or(chrono::NaiveDate::MIN);
+        let last = span.end().date_naive();
+        let rows = self
+            .projector
+            .rows_on_days(ViewName::Schedule, kinds::SESSION, first, last)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "double-booking check: reading the view failed");
+                unavailable("query")
+            })?;
+        let mut bookings = Vec::new();
+        for (_, row) in rows {
+            let session: SessionRow =
+                serde_json::from_value(row.data).map_err(|_| unavailable("a session row"))?;
+            if session.therapist != therapist.as_str()
+                || !session.is_open()
+                || !(session.start < span.end() && span.start() < session.end)
+            {
+                continue;
+            }
+            bookings.push(Booking {
+                client: ClientId::parse(&session.client_id)
+                    .map_err(|_| unavailable("a client id"))?,
+                session: SessionId::parse(&session.session)
+                    .map_err(|_| unavailable("a session id"))?,
+                span: TimeSpan::new(session.start, session.end)
+                    .map_err(|_| unavailable("a session time"))?,
+            });
+        }
+        Ok(bookings)
+    }
+}

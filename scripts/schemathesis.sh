@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Property-based API testing: schemathesis (from PyPI) generates requests
+# from the OpenAPI document of a running `kapchart serve` and fails on any
+# 5xx response (check `not_a_server_error`), on any response that does not
+# match the document, and on a server that stops answering.
+#
+#   bash scripts/schemathesis.sh [MAX_EXAMPLES]
+#
+# The server runs on a fresh SQLite file in a temporary directory holding
+# a five-client `kapchart demo` practice, with a front-desk account (it may send commands) and an auditor (it may read
+# everything); schemathesis runs once with each token. schemathesis is
+# installed into target/schemathesis-venv on first use.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+examples=${1:-60}
+version=4.32.5
+venv="$root/target/schemathesis-venv"
+
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version"; then
+    echo "schemathesis.sh: installing schemathesis $version into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version"
+fi
+
+cargo build --locked --quiet -p kapchart
+bin="$root/target/debug/kapchart"
+
+work=$(mktemp -d)
+server=""
+cleanup() {
+    if [[ -n "$server" ]]; then
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+export DATABASE_URL="sqlite://$work/kapchart.db"
+# A small sample practice, so that the documented example ids
+# (client-001, ...) reach real records.
+"$bin" demo --clients 5 >/dev/null 2>&1
+front_desk=$("$bin" user add --name st-front-desk --role front_desk 2>/dev/null)
+auditor=$("$bin" user add --name st-auditor --role auditor 2>/dev/null)
+
+"$bin" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
+server=$!
+base=""
+for _ in $(seq 1 300); do
+    base=$(sed -n 's/^kapchart: listening on \(http:\/\/[0-9.:]*\)$/\1/p' "$work/serve.err")
+    [[ -n "$base" ]] && break
+    if ! kill -0 "$server" 2>/dev/null; then
+        cat "$work/serve.err" >&2
+        echo "schemathesis.sh: the server stopped" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+if [[ -z "$base" ]]; then
+    echo "schemathesis.sh: the server did not start" >&2
+    exit 1
+fi
+echo "schemathesis.sh: kapchart serving at $base" >&2
+
+# schemathesis keeps a cache in its working directory: the temporary one.
+cd "$work"
+status=0
+for who in front_desk auditor; do
+    token=${!who}
+    echo "schemathesis.sh: as $who" >&2
+    "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
+        --url "$base" \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+        --header "Authorization: Bearer $token" \
+        --max-examples "$examples" \
+        --seed 1 \
+        --no-color || status=1
+done
+if ! kill -0 "$server" 2>/dev/null; then
+    echo "schemathesis.sh: the server died during the run" >&2
+    status=1
+fi
+exit "$status"

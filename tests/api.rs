@@ -1,0 +1,611 @@
+//! The HTTP API over real HTTP on a random port, against a real database
+//! (PostgreSQL; the full protocol also on SQLite): the protocol through the
+//! API, each step by the role that does it; what each role is refused;
+//! malformed input; idempotent command ids; the access log.
+
+use kapchart_domain::{Clearance, OutcomeMeasure, Phq9Score, Role, Suitability};
+use kapchart_e2e::api::{ApiApp, Reply};
+use kapchart_e2e::*;
+use serde_json::{Value, json};
+
+fn body(b: kapchart_domain::CommandBody) -> Value {
+    serde_json::to_value(b).expect("command JSON")
+}
+
+fn phq9(score: i64) -> OutcomeMeasure {
+    OutcomeMeasure::Phq9(Phq9Score::new(score).expect("valid score"))
+}
+
+/// The staff of the scenario, by role.
+struct Staff {
+    therapist: String,
+    other_therapist: String,
+    prescriber: String,
+    front_desk: String,
+    auditor: String,
+    admin: String,
+}
+
+async fn staff(app: &ApiApp) -> Staff {
+    Staff {
+        therapist: app.user("t-rivera", Role::Therapist).await,
+        other_therapist: app.user("t-okafor", Role::Therapist).await,
+        prescriber: app.user("rx-chen", Role::Prescriber).await,
+        front_desk: app.user("fd-jones", Role::FrontDesk).await,
+        auditor: app.user("au-smith", Role::Auditor).await,
+        admin: app.user("ad-root", Role::Admin).await,
+    }
+}
+
+fn ok(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, 200, "{what}: {}", reply.body);
+}
+
+/// Registration through one integrated exploration, a payment and an
+/// outcome measure, each by the role that does it.
+async fn protocol(app: &ApiApp, s: &Staff) {
+    app.on(0);
+    let r = app
+        .command(&s.front_desk, CLIENT, "c-1", &body(register_client()))
+        .await;
+    ok(&r, "register");
+    assert_eq!(r.body["sequence"], 1);
+    assert_eq!(r.body["events"][0]["event_type"], "ClientRegistered");
+    let steps: Vec<(&str, &str, Value)> = vec![
+        (
+            &s.therapist,
+            "c-2",
+            body(intake("intake-1", span(0, 9, 10), Suitability::Suitable)),
+        ),
+        (
+            &s.prescriber,
+            "c-3",
+            body(medical(date(0), Clearance::Cleared)),
+        ),
+        (&s.prescriber, "c-4", body(standard_prescription("rx-1"))),
+        (&s.therapist, "c-5", body(consent(date(0)))),
+        (
+            &s.therapist,
+            "c-6",
+            body(preparation("prep-1", span(0, 10, 11))),
+        ),
+        (&s.therapist, "c-6b", body(outcome(phq9(19), date(0)))),
+    ];
+    for (token, id, b) in steps {
+        ok(&app.command(token, CLIENT, id, &b).await, id);
+    }
+    app.on(7);
+    ok(
+        &app.command(
+            &s.therapist,
+            CLIENT,
+            "c-7",
+            &body(exploration("x1", 7, Some(150), bp(120, 80))),
+        )
+        .await,
+        "exploration",
+    );
+    app.on(9);
+    ok(
+        &app.command(
+            &s.therapist,
+            CLIENT,
+            "c-8",
+            &body(integration("i1", span(9, 10, 11), "x1")),
+        )
+        .await,
+        "integration",
+    );
+    ok(
+        &app.command(
+            &s.front_desk,
+            CLIENT,
+            "c-9",
+            &body(payment("pay-1", 10_000, date(9))),
+        )
+        .await,
+        "payment",
+    );
+    ok(
+        &app.command(
+            &s.therapist,
+            CLIENT,
+            "c-10",
+            &body(outcome(phq9(8), date(9))),
+        )
+        .await,
+        "outcome",
+    );
+}
+
+async fn full_protocol(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    let s = staff(&app).await;
+    protocol(&app, &s).await;
+    let events = app.events().await;
+    assert_eq!(events, 11);
+
+    // The therapist's chart of their client.
+    let chart = app
+        .get(
+            &s.therapist,
+            &format!("/api/v1/clients/{CLIENT}/chart?purpose=treatment"),
+        )
+        .await;
+    ok(&chart, "chart");
+    let rows = chart.body["rows"].as_array().expect("rows");
+    assert!(rows.iter().any(|r| r["kind"] == "chart"), "{}", chart.body);
+    assert_eq!(
+        rows.iter().filter(|r| r["kind"] == "entry").count(),
+        11,
+        "one entry row per event"
+    );
+    // As of day 5: before the exploration.
+    let as_of = app
+        .get(
+            &s.therapist,
+            &format!("/api/v1/clients/{CLIENT}/chart?purpose=treatment&as_of=2026-01-10T00:00:00Z"),
+        )
+        .await;
+    ok(&as_of, "chart as of");
+    assert_eq!(
+        as_of.body["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter(|r| r["kind"] == "entry")
+            .count(),
+        7
+    );
+
+    // Billing by the front desk: a charge per held session, the payment.
+    let billing = app
+        .get(
+            &s.front_desk,
+            &format!("/api/v1/clients/{CLIENT}/billing?purpose=payment"),
+        )
+        .await;
+    ok(&billing, "billing");
+    let kinds: Vec<&str> = billing.body["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"account") && kinds.contains(&"charge") && kinds.contains(&"payment"));
+    let superbill = app
+        .get(
+            &s.front_desk,
+            &format!(
+                "/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=2026-01-01&to=2026-01-31"
+            ),
+        )
+        .await;
+    ok(&superbill, "superbill");
+    assert!(!superbill.body["rows"].as_array().expect("rows").is_empty());
+
+    // The auditor: the complete history with hashes, chained.
+    let history = app
+        .get(
+            &s.auditor,
+            &format!("/api/v1/clients/{CLIENT}/history?purpose=audit"),
+        )
+        .await;
+    ok(&history, "history");
+    let entries = history.body["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 11);
+    assert_eq!(entries[0]["prev_hash"], "0".repeat(64));
+    for pair in entries.windows(2) {
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
+    }
+    let verification = app.get(&s.auditor, "/api/v1/verification").await;
+    ok(&verification, "verification");
+    assert_eq!(verification.body["intact"], true);
+    assert_eq!(verification.body["rows"], 11);
+    assert_eq!(verification.body["access_log"]["intact"], true);
+    assert!(verification.body["access_log"]["entries"].as_u64() > Some(6));
+
+    // Reports: the auditor reads the controlled-substance log.
+    let controlled = app
+        .get(
+            &s.auditor,
+            "/api/v1/reports/controlled-substances?purpose=audit",
+        )
+        .await;
+    ok(&controlled, "controlled substances");
+    assert_eq!(controlled.body["rows"].as_array().expect("rows").len(), 1);
+    // The schedule: a therapist sees only their own sessions.
+    let mine = app
+        .get(&s.therapist, "/api/v1/schedule?purpose=operations")
+        .await;
+    ok(&mine, "schedule");
+    assert!(!mine.body["rows"].as_array().expect("rows").is_empty());
+    let theirs = app
+        .get(&s.other_therapist, "/api/v1/schedule?purpose=operations")
+        .await;
+    ok(&theirs, "other schedule");
+    assert!(theirs.body["rows"].as_array().expect("rows").is_empty());
+
+    // Every read of the client's record is in the access log.
+    let log = kapchart_store::access::list(
+        &app.db,
+        &kapchart_store::access::AccessQuery {
+            client: Some(kapchart_domain::ClientId::parse(CLIENT).expect("id")),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("access log");
+    let reads: Vec<(String, String)> = log
+        .iter()
+        .map(|r| (r.entry.actor.user_id.to_string(), r.entry.source.clone()))
+        .collect();
+    assert!(
+        reads.contains(&(
+            "t-rivera".to_owned(),
+            "api GET /api/v1/clients/{id}/chart from 127.0.0.1".to_owned()
+        )),
+        "{reads:?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|(u, s)| u == "au-smith" && s.contains("/history"))
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|(u, s)| u == "fd-jones" && s.contains("/billing"))
+    );
+    assert_eq!(
+        log.iter()
+            .filter(|r| r.entry.purpose == "treatment")
+            .count(),
+        2,
+        "the two chart reads"
+    );
+    // The document served is the one the code generates, and needs no
+    // token.
+    let served = app
+        .send(reqwest::Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body, kapchart_api::openapi::document_json());
+    let _ = s.admin;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_full_protocol_through_the_api_on_postgres() {
+    let db = kapchart_testkit::postgres().await;
+    full_protocol(&db.url).await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_full_protocol_through_the_api_on_sqlite() {
+    let db = kapchart_testkit::sqlite();
+    full_protocol(&db.url).await;
+    db.cleanup().await;
+}
+
+/// Each role is refused what it must not see or do, with 403 and nothing
+/// written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_is_refused_what_it_must_not_see_or_do() {
+    let db = kapchart_testkit::postgres().await;
+    let app = ApiApp::spawn(&db.url).await;
+    let s = staff(&app).await;
+    protocol(&app, &s).await;
+    let events = app.events().await;
+    let chart = format!("/api/v1/clients/{CLIENT}/chart?purpose=treatment");
+    let billing = format!("/api/v1/clients/{CLIENT}/billing?purpose=payment");
+    let history = format!("/api/v1/clients/{CLIENT}/history?purpose=audit");
+    for (who, token, path) in [
+        ("front desk: no clinical notes", &s.front_desk, &chart),
+        ("another therapist's client", &s.other_therapist, &chart),
+        ("admin: configuration only", &s.admin, &chart),
+        ("therapist: no billing", &s.therapist, &billing),
+        ("therapist: no complete history", &s.therapist, &history),
+        ("front desk: no complete history", &s.front_desk, &history),
+    ] {
+        let r = app.get(token, path).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (403, "forbidden"),
+            "{who}: {}",
+            r.body
+        );
+    }
+    for (who, token) in [
+        ("auditors write nothing", &s.auditor),
+        ("admins write no records", &s.admin),
+        ("another therapist's client", &s.other_therapist),
+    ] {
+        let r = app
+            .command(token, CLIENT, "c-99", &body(payment("pay-9", 100, date(9))))
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (403, "forbidden"),
+            "{who}: {}",
+            r.body
+        );
+    }
+    // A therapist registers clients to themselves only.
+    let mut register = body(register_client());
+    register["RegisterClient"]["client_id"] = json!("client-2");
+    let r = app
+        .command(&s.other_therapist, "client-2", "c-97", &register)
+        .await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+    // A role the record's rules refuse: the front desk cannot dose.
+    let r = app
+        .command(
+            &s.front_desk,
+            CLIENT,
+            "c-98",
+            &body(exploration("x2", 9, Some(150), bp(120, 80))),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.code(), "refused");
+    assert_eq!(r.body["error"]["rule"], "role.not_permitted");
+    assert_eq!(app.events().await, events, "nothing written");
+    // No read was logged for a refused read.
+    let log = kapchart_store::access::list(&app.db, &Default::default())
+        .await
+        .expect("access log");
+    assert!(
+        log.iter()
+            .filter(|r| r.entry.client_id.is_some())
+            .all(|r| r.entry.actor.user_id.as_str() != "fd-jones"
+                || !r.entry.source.contains("/chart")),
+        "refused reads are not logged as reads"
+    );
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// Malformed input, bad ids, huge bodies, unknown commands, unknown or
+/// expired tokens: a clear error each, and no event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_error_and_writes_nothing() {
+    let db = kapchart_testkit::postgres().await;
+    let app = ApiApp::spawn(&db.url).await;
+    let s = staff(&app).await;
+    ok(
+        &app.command(&s.front_desk, CLIENT, "c-1", &body(register_client()))
+            .await,
+        "register",
+    );
+    let events = app.events().await;
+    let post = |token: Option<String>, path: String, raw: Vec<u8>| {
+        let app = &app;
+        async move {
+            app.send(reqwest::Method::POST, &path, token.as_deref(), Some(raw))
+                .await
+        }
+    };
+    let commands = format!("/api/v1/clients/{CLIENT}/commands");
+    let fd = Some(s.front_desk.clone());
+    let cases: Vec<(&str, Reply, u16, &str, Option<&str>)> = vec![
+        (
+            "malformed JSON",
+            post(fd.clone(), commands.clone(), b"not json".to_vec()).await,
+            400,
+            "invalid_input",
+            Some("."),
+        ),
+        (
+            "wrong type",
+            post(
+                fd.clone(),
+                commands.clone(),
+                br#"{"id": "c-2", "body": {"RecordPayment": {"payment": "p1", "amount": "lots", "received_on": "2026-01-05"}}}"#.to_vec(),
+            )
+            .await,
+            400,
+            "invalid_input",
+            Some("body.RecordPayment.amount"),
+        ),
+        (
+            "unknown command",
+            post(
+                fd.clone(),
+                commands.clone(),
+                br#"{"id": "c-3", "body": {"DeleteEverything": {}}}"#.to_vec(),
+            )
+            .await,
+            400,
+            "invalid_input",
+            Some("body"),
+        ),
+        (
+            "bad command id",
+            post(
+                fd.clone(),
+                commands.clone(),
+                serde_json::to_vec(&json!({"id": "no spaces", "body": body(payment("p", 1, date(0)))}))
+                    .expect("json"),
+            )
+            .await,
+            400,
+            "invalid_input",
+            Some("id"),
+        ),
+        (
+            "bad client id",
+            post(
+                fd.clone(),
+                "/api/v1/clients/bad%20id!/commands".to_owned(),
+                serde_json::to_vec(&json!({"id": "c-4", "body": body(payment("p", 1, date(0)))}))
+                    .expect("json"),
+            )
+            .await,
+            400,
+            "invalid_input",
+            Some("client_id"),
+        ),
+        (
+            "huge body",
+            post(fd.clone(), commands.clone(), vec![b' '; 200_000]).await,
+            413,
+            "body_too_large",
+            None,
+        ),
+        (
+            "no token",
+            post(None, commands.clone(), b"{}".to_vec()).await,
+            401,
+            "unauthenticated",
+            None,
+        ),
+        (
+            "unknown token",
+            post(Some("kc_not-a-token".to_owned()), commands.clone(), b"{}".to_vec()).await,
+            401,
+            "unauthenticated",
+            None,
+        ),
+        (
+            "unknown route",
+            post(fd.clone(), "/api/v1/nothing".to_owned(), b"{}".to_vec()).await,
+            404,
+            "not_found",
+            None,
+        ),
+    ];
+    for (what, reply, status, code, field) in cases {
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, code),
+            "{what}: {}",
+            reply.body
+        );
+        if let Some(field) = field {
+            assert_eq!(
+                reply.body["error"]["field"], field,
+                "{what}: {}",
+                reply.body
+            );
+        }
+    }
+    // Bad query parameters on reads: a missing purpose, a bad date.
+    for path in [
+        format!("/api/v1/clients/{CLIENT}/billing"),
+        format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=yesterday"),
+        format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=2026-02-01&to=2026-01-01"),
+    ] {
+        let r = app.get(&s.front_desk, &path).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (400, "invalid_input"),
+            "{path}: {}",
+            r.body
+        );
+    }
+    // An unknown client is 404.
+    let r = app
+        .get(
+            &s.front_desk,
+            "/api/v1/clients/nobody/billing?purpose=payment",
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    // An expired token: 91 days on.
+    app.on(91);
+    let r = app
+        .get(
+            &s.front_desk,
+            &format!("/api/v1/clients/{CLIENT}/billing?purpose=payment"),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (401, "unauthenticated"), "{}", r.body);
+    assert_eq!(app.events().await, events, "nothing written");
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// The same command id with the same body is answered with the first
+/// result and writes nothing; with a different body it is a 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_id_is_applied_once() {
+    let db = kapchart_testkit::postgres().await;
+    let app = ApiApp::spawn(&db.url).await;
+    let s = staff(&app).await;
+    let first = app
+        .command(&s.front_desk, CLIENT, "c-1", &body(register_client()))
+        .await;
+    ok(&first, "register");
+    let pay = body(payment("pay-1", 5_000, date(0)));
+    let paid = app.command(&s.front_desk, CLIENT, "c-2", &pay).await;
+    ok(&paid, "payment");
+    let events = app.events().await;
+    app.on(1);
+    let again = app.command(&s.front_desk, CLIENT, "c-2", &pay).await;
+    assert_eq!(
+        (again.status, &again.body),
+        (200, &paid.body),
+        "the first result"
+    );
+    assert_eq!(app.events().await, events, "nothing written");
+    let other = app
+        .command(
+            &s.front_desk,
+            CLIENT,
+            "c-2",
+            &body(payment("pay-2", 7_000, date(1))),
+        )
+        .await;
+    assert_eq!(
+        (other.status, other.code()),
+        (409, "command_id_reused"),
+        "{}",
+        other.body
+    );
+    assert_eq!(app.events().await, events, "nothing written");
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// Concurrent commands to one record: conflicts are retried inside, and
+/// every command is applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commands_to_one_record_are_all_applied() {
+    let db = kapchart_testkit::postgres().await;
+    let app = std::sync::Arc::new(ApiApp::spawn(&db.url).await);
+    let s = staff(&app).await;
+    ok(
+        &app.command(&s.front_desk, CLIENT, "c-1", &body(register_client()))
+            .await,
+        "register",
+    );
+    let mut tasks = Vec::new();
+    for k in 0..8 {
+        let app = std::sync::Arc::clone(&app);
+        let token = s.front_desk.clone();
+        tasks.push(tokio::spawn(async move {
+            app.command(
+                &token,
+                CLIENT,
+                &format!("pay-c{k}"),
+                &body(payment(&format!("pay-{k}"), 100 + k, date(0))),
+            )
+            .await
+        }));
+    }
+    let mut sequences = Vec::new();
+    for t in tasks {
+        let r = t.await.expect("task");
+        ok(&r, "concurrent payment");
+        sequences.push(r.body["sequence"].as_u64().expect("sequence"));
+    }
+    sequences.sort_unstable();
+    assert_eq!(sequences, (2..=9).collect::<Vec<u64>>());
+    assert_eq!(app.events().await, 9);
+    if let Ok(app) = std::sync::Arc::try_unwrap(app) {
+        app.stop().await;
+    }
+    db.cleanup().await;
+}
