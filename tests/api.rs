@@ -469,6 +469,13 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             None,
         ),
         (
+            "wrong method",
+            app.send(reqwest::Method::DELETE, &commands, fd.as_deref(), None).await,
+            405,
+            "method_not_allowed",
+            None,
+        ),
+        (
             "unknown route",
             post(fd.clone(), "/api/v1/nothing".to_owned(), b"{}".to_vec()).await,
             404,

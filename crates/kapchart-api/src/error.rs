@@ -6,6 +6,7 @@
 //! | no, unknown, expired or revoked token | 401 | `unauthenticated` |
 //! | the role or assignment does not allow it | 403 | `forbidden` |
 //! | no such client or route | 404 | `not_found` |
+//! | a route without this method | 405 | `method_not_allowed` |
 //! | a command id reused for a different command | 409 | `command_id_reused` |
 //! | still conflicting after internal retries | 409 | `concurrent_update` |
 //! | body over the limit | 413 | `body_too_large` |
@@ -41,6 +42,9 @@ pub enum ApiError {
     /// No such resource.
     #[error("{0}")]
     NotFound(&'static str),
+    /// The route exists, but not with this method.
+    #[error("this route does not take this method")]
+    MethodNotAllowed,
     /// A rule of the record refused the command.
     #[error("{message}")]
     Refused {
@@ -85,6 +89,7 @@ impl ApiError {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::CommandIdReused(_) => (StatusCode::CONFLICT, "command_id_reused"),
             ApiError::Concurrent => (StatusCode::CONFLICT, "concurrent_update"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
@@ -107,7 +112,8 @@ pub struct ErrorDetail {
     /// The HTTP status, repeated.
     pub status: u16,
     /// Stable code: `invalid_input`, `unauthenticated`, `forbidden`,
-    /// `not_found`, `command_id_reused`, `concurrent_update`,
+    /// `not_found`, `method_not_allowed`, `command_id_reused`,
+    /// `concurrent_update`,
     /// `body_too_large`, `refused` or `internal`.
     pub code: &'static str,
     /// Why, in words.

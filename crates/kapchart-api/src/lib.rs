@@ -128,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reports/{name}", get(reads::report))
         .route("/api/v1/verification", get(reads::verification))
         .fallback(|| async { ApiError::NotFound("no such route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
