@@ -36,6 +36,13 @@ impl Caller {
         }
     }
 
+    /// True for roles whose commands depend on the client's assignment
+    /// (therapists and prescribers): only for them is the record loaded
+    /// before the command.
+    pub fn acts_by_assignment(&self) -> bool {
+        matches!(self.role, Role::Therapist | Role::Prescriber)
+    }
+
     /// May this caller act on, or read the clinical record of, `record`?
     /// Therapists: their own clients; prescribers: clients referred to
     /// them; front desk: every client (the rules of the record decide which

@@ -130,11 +130,17 @@ pub async fn post_command(
             "a therapist registers clients to themselves",
         ));
     }
-    let record = state.record(client.as_str()).await?;
-    caller.may_command(
-        &record,
-        matches!(request.body, CommandBody::RecordMedicalEvaluation(_)),
-    )?;
+    let medical_evaluation = matches!(request.body, CommandBody::RecordMedicalEvaluation(_));
+    if caller.acts_by_assignment() {
+        let record = state.record(client.as_str()).await?;
+        caller.may_command(&record, medical_evaluation)?;
+    } else {
+        // Front desk, auditors, admins: the role alone decides.
+        caller.may_command(
+            &kapchart_domain::ClientRecord::default(),
+            medical_evaluation,
+        )?;
+    }
 
     let command_id = request.id.clone();
     let mut command = Command {
