@@ -144,7 +144,7 @@ pub async fn interleaved(
             let w = if round == 0 { warmup } else { warmup / 5 };
             let (s, c) = slice(&mut jobs[j], w, part, &bar).await?;
             acc[j].0.merge(s);
-            acc[j].1 = acc[j].1.add(c);
+            acc[j].1 = acc[j].1.combined(c);
         }
     }
     bar.finish_and_clear();

@@ -21,13 +21,6 @@
 //! stderr, results to stdout (a table, or JSON with `--json`). It is a
 //! program, not a test: `cargo run --release -p kapchart-bench`.
 
-mod breakdown;
-mod load;
-mod protocol;
-mod report;
-mod stats;
-mod stores;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,6 +28,7 @@ use anyhow::Context;
 use clap::Parser;
 use cqrs_es::{CqrsFramework, EventStore};
 use futures_util::{FutureExt, TryStreamExt};
+use kapchart_bench::{breakdown, load, protocol, report, stores};
 use kapchart_domain::ClientRecord;
 use kapchart_store::Database;
 use kapchart_store::audit::{VerifyOptions, verify};
@@ -42,9 +36,9 @@ use serde_json::Value;
 use sqlx::Row as _;
 use sqlx::postgres::PgPool;
 
-use crate::load::{Job, Op};
-use crate::report::{Machine, Report, VerifyRow, WriteRow};
-use crate::stores::{CHAIN_DB, DATABASES, PLAIN_DB, RAW_DB, Server};
+use kapchart_bench::load::{Job, Op};
+use kapchart_bench::report::{Machine, Report, VerifyRow, WriteRow};
+use kapchart_bench::stores::{CHAIN_DB, DATABASES, PLAIN_DB, RAW_DB, Server};
 
 /// Benchmarks kapchart's chained event store against plain postgres-es and
 /// raw INSERT commits on one PostgreSQL server, and verification against a

@@ -154,7 +154,7 @@ impl CpuDelta {
     }
 
     /// The sum of two spans (the counters of each must be readable).
-    pub fn add(self, other: CpuDelta) -> CpuDelta {
+    pub fn combined(self, other: CpuDelta) -> CpuDelta {
         CpuDelta {
             machine: match (self.machine, other.machine) {
                 (Some(a), Some(b)) => Some((a.0 + b.0, a.1 + b.1, a.2 + b.2)),
