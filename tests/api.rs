@@ -118,12 +118,113 @@ async fn protocol(app: &ApiApp, s: &Staff) {
     );
 }
 
+/// The rest of the protocol after [`protocol`]: the front desk books the
+/// second exploration and its integration (judged against the schedule
+/// view for double-bookings), the therapist holds them, gives ongoing
+/// care, amends the first exploration's entry and discharges the client.
+/// Then a second client's booking that would double-book the therapist is
+/// refused.
+async fn rest_of_protocol(app: &ApiApp, s: &Staff) {
+    let steps: Vec<(i64, &str, &str, Value)> = vec![
+        (
+            10,
+            &s.front_desk,
+            "c-11",
+            body(schedule_exploration("x2", span(14, 10, 13))),
+        ),
+        (
+            10,
+            &s.front_desk,
+            "c-12",
+            body(schedule_integration("i2", span(16, 10, 11), "x2")),
+        ),
+        (
+            14,
+            &s.therapist,
+            "c-13",
+            body(exploration("x2", 14, Some(150), bp(118, 78))),
+        ),
+        (
+            16,
+            &s.therapist,
+            "c-14",
+            body(integration("i2", span(16, 10, 11), "x2")),
+        ),
+        (
+            20,
+            &s.therapist,
+            "c-15",
+            body(ongoing_care("oc-1", span(20, 10, 11))),
+        ),
+        // Entry 8 is the first exploration.
+        (20, &s.therapist, "c-16", body(amend(8))),
+        (21, &s.therapist, "c-17", body(discharge(date(21)))),
+    ];
+    for (k, (d, token, id, b)) in steps.into_iter().enumerate() {
+        app.on(d);
+        ok(&app.command(token, CLIENT, id, &b).await, id);
+        if k == 1 {
+            double_booking(app, s).await;
+        }
+    }
+}
+
+/// A second client, whose preparation would overlap the first client's
+/// booked exploration with the same therapist: refused by the
+/// cross-client rule, judged on the schedule view.
+async fn double_booking(app: &ApiApp, s: &Staff) {
+    let mut second = body(register_client());
+    second["RegisterClient"]["client_id"] = json!("client-2");
+    ok(
+        &app.command(&s.front_desk, "client-2", "b-1", &second).await,
+        "a second client",
+    );
+    ok(
+        &app.command(
+            &s.therapist,
+            "client-2",
+            "b-1b",
+            &body(intake("intake-b", span(10, 9, 10), Suitability::Suitable)),
+        )
+        .await,
+        "the second client's intake",
+    );
+    let clash = app
+        .command(
+            &s.front_desk,
+            "client-2",
+            "b-2",
+            &body(schedule_preparation("prep-b", span(14, 11, 12))),
+        )
+        .await;
+    assert_eq!(clash.status, 422, "{}", clash.body);
+    assert_eq!(
+        clash.body["error"]["rule"], "schedule.therapist_double_booked",
+        "{}",
+        clash.body
+    );
+    ok(
+        &app.command(
+            &s.front_desk,
+            "client-2",
+            "b-3",
+            &body(schedule_preparation("prep-b", span(14, 13, 14))),
+        )
+        .await,
+        "the touching hour is free",
+    );
+}
+
 async fn full_protocol(url: &str) {
     let app = ApiApp::spawn(url).await;
     let s = staff(&app).await;
     protocol(&app, &s).await;
+    rest_of_protocol(&app, &s).await;
     let events = app.events().await;
-    assert_eq!(events, 11);
+    assert_eq!(
+        events, 21,
+        "eighteen events of the client, three of another"
+    );
 
     // The therapist's chart of their client.
     let chart = app
@@ -135,10 +236,16 @@ async fn full_protocol(url: &str) {
     ok(&chart, "chart");
     let rows = chart.body["rows"].as_array().expect("rows");
     assert!(rows.iter().any(|r| r["kind"] == "chart"), "{}", chart.body);
-    assert_eq!(
-        rows.iter().filter(|r| r["kind"] == "entry").count(),
-        11,
-        "one entry row per event"
+    let entries: Vec<&Value> = rows.iter().filter(|r| r["kind"] == "entry").collect();
+    assert_eq!(entries.len(), 18, "one entry row per event");
+    // The amendment is shown beside the entry it amends.
+    let amended = entries
+        .iter()
+        .find(|r| r["key"].as_str().map(|k| k.trim_start_matches('0')) == Some("8"))
+        .unwrap_or_else(|| panic!("entry 8 in {}", chart.body));
+    assert!(
+        amended["data"].to_string().contains("transcription error"),
+        "{amended}"
     );
     // As of day 5: before the exploration.
     let as_of = app
@@ -193,7 +300,8 @@ async fn full_protocol(url: &str) {
         .await;
     ok(&history, "history");
     let entries = history.body["entries"].as_array().expect("entries");
-    assert_eq!(entries.len(), 11);
+    assert_eq!(entries.len(), 18);
+    assert!(entries.iter().any(|e| e["event_type"] == "EntryAmended"));
     assert_eq!(entries[0]["prev_hash"], "0".repeat(64));
     for pair in entries.windows(2) {
         assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
@@ -201,7 +309,7 @@ async fn full_protocol(url: &str) {
     let verification = app.get(&s.auditor, "/api/v1/verification").await;
     ok(&verification, "verification");
     assert_eq!(verification.body["intact"], true);
-    assert_eq!(verification.body["rows"], 11);
+    assert_eq!(verification.body["rows"], 21);
     assert_eq!(verification.body["access_log"]["intact"], true);
     assert!(verification.body["access_log"]["entries"].as_u64() > Some(6));
 
@@ -213,7 +321,7 @@ async fn full_protocol(url: &str) {
         )
         .await;
     ok(&controlled, "controlled substances");
-    assert_eq!(controlled.body["rows"].as_array().expect("rows").len(), 1);
+    assert_eq!(controlled.body["rows"].as_array().expect("rows").len(), 2);
     // The schedule: a therapist sees only their own sessions.
     let mine = app
         .get(&s.therapist, "/api/v1/schedule?purpose=operations")
