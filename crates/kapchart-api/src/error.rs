@@ -20,7 +20,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -156,4 +156,23 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The error replies of a read of a client's record or a report, for the
+/// OpenAPI document.
+#[derive(Debug, IntoResponses)]
+#[allow(dead_code)] // Only its schema is used.
+pub enum ReadErrors {
+    /// Malformed: the field is named.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No valid token.
+    #[response(status = 401)]
+    Unauthenticated(ErrorBody),
+    /// The role or assignment does not allow it.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such client or report.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
 }

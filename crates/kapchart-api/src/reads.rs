@@ -16,7 +16,7 @@ use kapchart_store::access::{AccessAction, AccessEntry, DataCategory};
 use kapchart_store::{CLIENT_RECORD, audit};
 use kapchart_views::{Period, ReportKind, Row, ViewName, kinds};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::commands::client_id;
@@ -339,32 +339,16 @@ fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportReply {
     ReportReply {
         report: name.to_owned(),
         columns: table.columns.iter().map(|c| (*c).to_owned()).collect(),
-        rows: table
-            .rows
-            .iter()
-            .map(|row| {
-                Value::Object(
-                    table
-                        .columns
-                        .iter()
-                        .zip(row)
-                        .map(|(c, v)| ((*c).to_owned(), v.clone()))
-                        .collect::<Map<String, Value>>(),
-                )
-            })
-            .collect(),
+        rows: table.objects(),
     }
 }
 
 /// The distinct clients of a report's rows (its `client_id` column).
 fn clients_of(table: &kapchart_views::Table) -> BTreeSet<String> {
-    let Some(k) = table.columns.iter().position(|c| *c == "client_id") else {
-        return BTreeSet::new();
-    };
     table
-        .rows
-        .iter()
-        .filter_map(|r| r.get(k).and_then(Value::as_str).map(str::to_owned))
+        .column("client_id")
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
         .collect()
 }
 
@@ -394,13 +378,7 @@ async fn log_report(
     path = "/api/v1/clients/{id}/chart",
     tag = "records",
     params(ClientPath, ChartQuery),
-    responses(
-        (status = 200, body = ClientRows),
-        (status = 400, body = crate::ErrorBody),
-        (status = 401, body = crate::ErrorBody),
-        (status = 403, body = crate::ErrorBody),
-        (status = 404, body = crate::ErrorBody),
-    ),
+    responses((status = 200, body = ClientRows), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn chart(
@@ -460,13 +438,7 @@ pub async fn chart(
     path = "/api/v1/clients/{id}/history",
     tag = "records",
     params(ClientPath, PurposeQuery),
-    responses(
-        (status = 200, body = History),
-        (status = 400, body = crate::ErrorBody),
-        (status = 401, body = crate::ErrorBody),
-        (status = 403, body = crate::ErrorBody),
-        (status = 404, body = crate::ErrorBody),
-    ),
+    responses((status = 200, body = History), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn history(
@@ -522,13 +494,7 @@ pub async fn history(
     path = "/api/v1/clients/{id}/billing",
     tag = "records",
     params(ClientPath, PurposeQuery),
-    responses(
-        (status = 200, body = ClientRows),
-        (status = 400, body = crate::ErrorBody),
-        (status = 401, body = crate::ErrorBody),
-        (status = 403, body = crate::ErrorBody),
-        (status = 404, body = crate::ErrorBody),
-    ),
+    responses((status = 200, body = ClientRows), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn billing(
@@ -572,13 +538,7 @@ pub async fn billing(
     path = "/api/v1/clients/{id}/superbill",
     tag = "records",
     params(ClientPath, PeriodQuery),
-    responses(
-        (status = 200, body = ReportReply),
-        (status = 400, body = crate::ErrorBody),
-        (status = 401, body = crate::ErrorBody),
-        (status = 403, body = crate::ErrorBody),
-        (status = 404, body = crate::ErrorBody),
-    ),
+    responses((status = 200, body = ReportReply), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn superbill(
@@ -668,13 +628,7 @@ pub async fn schedule(
     path = "/api/v1/reports/{name}",
     tag = "reports",
     params(("name" = ReportName, Path, description = "The report"), ReportQuery),
-    responses(
-        (status = 200, body = ReportReply),
-        (status = 400, body = crate::ErrorBody),
-        (status = 401, body = crate::ErrorBody),
-        (status = 403, body = crate::ErrorBody),
-        (status = 404, body = crate::ErrorBody),
-    ),
+    responses((status = 200, body = ReportReply), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn report(

@@ -40,6 +40,23 @@ impl Table {
         self.rows.push(row);
     }
 
+    /// One JSON object per row, keyed by column name: the JSON form of a
+    /// report.
+    pub fn objects(&self) -> Vec<Value> {
+        self.rows
+            .iter()
+            .map(|row| {
+                Value::Object(
+                    self.columns
+                        .iter()
+                        .zip(row)
+                        .map(|(c, v)| ((*c).to_owned(), v.clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
     /// The cells of one column, top to bottom (empty for an unknown column).
     pub fn column(&self, name: &str) -> Vec<&Value> {
         match self.columns.iter().position(|c| *c == name) {

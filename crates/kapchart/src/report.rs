@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use kapchart_views::Table;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::cli::ReportFormat;
 
@@ -35,21 +35,7 @@ pub fn write(table: &Table, format: ReportFormat, out: &mut impl Write) -> anyho
             csv.flush().context("writing CSV")?;
         }
         ReportFormat::Json => {
-            let objects: Vec<Value> = table
-                .rows
-                .iter()
-                .map(|row| {
-                    Value::Object(
-                        table
-                            .columns
-                            .iter()
-                            .zip(row)
-                            .map(|(c, v)| ((*c).to_owned(), v.clone()))
-                            .collect::<Map<_, _>>(),
-                    )
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut *out, &objects).context("writing JSON")?;
+            serde_json::to_writer_pretty(&mut *out, &table.objects()).context("writing JSON")?;
             writeln!(out).context("writing JSON")?;
         }
         ReportFormat::Table => {
