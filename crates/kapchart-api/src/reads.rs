@@ -378,7 +378,7 @@ async fn log_report(
     path = "/api/v1/clients/{id}/chart",
     tag = "records",
     params(ClientPath, ChartQuery),
-    responses((status = 200, body = ClientRows), crate::error::ReadErrors),
+    responses((status = 200, description = "The client's rows", body = ClientRows), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn chart(
@@ -438,7 +438,7 @@ pub async fn chart(
     path = "/api/v1/clients/{id}/history",
     tag = "records",
     params(ClientPath, PurposeQuery),
-    responses((status = 200, body = History), crate::error::ReadErrors),
+    responses((status = 200, description = "Every entry, with its hash", body = History), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn history(
@@ -494,7 +494,7 @@ pub async fn history(
     path = "/api/v1/clients/{id}/billing",
     tag = "records",
     params(ClientPath, PurposeQuery),
-    responses((status = 200, body = ClientRows), crate::error::ReadErrors),
+    responses((status = 200, description = "The client's rows", body = ClientRows), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn billing(
@@ -538,7 +538,7 @@ pub async fn billing(
     path = "/api/v1/clients/{id}/superbill",
     tag = "records",
     params(ClientPath, PeriodQuery),
-    responses((status = 200, body = ReportReply), crate::error::ReadErrors),
+    responses((status = 200, description = "The report", body = ReportReply), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn superbill(
@@ -576,7 +576,7 @@ pub async fn superbill(
     tag = "reports",
     params(PeriodQuery),
     responses(
-        (status = 200, body = ReportReply),
+        (status = 200, description = "The report", body = ReportReply),
         (status = 400, body = crate::ErrorBody),
         (status = 401, body = crate::ErrorBody),
         (status = 403, body = crate::ErrorBody),
@@ -628,7 +628,7 @@ pub async fn schedule(
     path = "/api/v1/reports/{name}",
     tag = "reports",
     params(("name" = ReportName, Path, description = "The report"), ReportQuery),
-    responses((status = 200, body = ReportReply), crate::error::ReadErrors),
+    responses((status = 200, description = "The report", body = ReportReply), crate::error::ReadErrors),
     security(("bearer" = []))
 )]
 pub async fn report(
@@ -694,7 +694,7 @@ pub async fn report(
     path = "/api/v1/verification",
     tag = "audit",
     responses(
-        (status = 200, body = Verification),
+        (status = 200, description = "What verification found", body = Verification),
         (status = 401, body = crate::ErrorBody),
         (status = 403, body = crate::ErrorBody),
     ),
