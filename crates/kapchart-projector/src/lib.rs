@@ -129,6 +129,16 @@ impl Projector {
         self
     }
 
+    /// The same database and waker, catching up only `views` (at least
+    /// one; an empty list keeps every view).
+    #[must_use]
+    pub fn only(mut self, views: &[ViewName]) -> Self {
+        if !views.is_empty() {
+            self.views = views.to_vec();
+        }
+        self
+    }
+
     /// How many waiting events make [`Projector::catch_up`] build a view
     /// that has never applied one in bulk (default 20,000).
     #[must_use]

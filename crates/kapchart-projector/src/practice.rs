@@ -28,10 +28,11 @@ pub struct ProjectedPractice {
 }
 
 impl ProjectedPractice {
-    /// The practice of `projector`'s database with `settings`.
+    /// The practice of `projector`'s database with `settings`. Only the
+    /// schedule view is caught up before a booking is judged.
     pub fn new(projector: Projector, settings: PracticeSettings) -> Self {
         Self {
-            projector,
+            projector: projector.only(&[ViewName::Schedule]),
             settings: Arc::new(settings),
         }
     }
