@@ -23,6 +23,23 @@ use crate::commands::client_id;
 use crate::error::ApiError;
 use crate::{AppState, Caller};
 
+/// What each read touches (ASTM E2147-18 7.1.9), as logged.
+const CHART_DATA: &[DataCategory] = &[
+    DataCategory::Demographics,
+    DataCategory::Notes,
+    DataCategory::Dosing,
+];
+const WHOLE_RECORD: &[DataCategory] = &[
+    DataCategory::Demographics,
+    DataCategory::Notes,
+    DataCategory::Dosing,
+    DataCategory::Billing,
+];
+const BILLING_DATA: &[DataCategory] = &[DataCategory::Demographics, DataCategory::Billing];
+const SCHEDULE_DATA: &[DataCategory] = &[DataCategory::Demographics];
+const DOSING_DATA: &[DataCategory] = &[DataCategory::Demographics, DataCategory::Dosing];
+const NOTES_DATA: &[DataCategory] = &[DataCategory::Demographics, DataCategory::Notes];
+
 /// Why the record is read: logged with every read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -273,16 +290,34 @@ impl AppState {
         source: &Source,
         purpose: Purpose,
     ) -> Result<(), ApiError> {
-        let entry = AccessEntry {
-            at: self.now(),
-            actor: caller.access_actor(),
-            action: AccessAction::Query,
-            client_id: Some(client.clone()),
-            categories: categories.to_vec(),
-            source: source.0.clone(),
-            purpose: purpose.as_str().to_owned(),
-        };
-        kapchart_store::access::append(self.db(), &entry)
+        self.log_reads(caller, [client.clone()], categories, source, purpose)
+            .await
+    }
+
+    /// Appends a read of each client's record to the access log, in one
+    /// transaction.
+    async fn log_reads(
+        &self,
+        caller: &Caller,
+        clients: impl IntoIterator<Item = ClientId>,
+        categories: &[DataCategory],
+        source: &Source,
+        purpose: Purpose,
+    ) -> Result<(), ApiError> {
+        let at = self.now();
+        let entries: Vec<AccessEntry> = clients
+            .into_iter()
+            .map(|client| AccessEntry {
+                at,
+                actor: caller.access_actor(),
+                action: AccessAction::Query,
+                client_id: Some(client),
+                categories: categories.to_vec(),
+                source: source.0.clone(),
+                purpose: purpose.as_str().to_owned(),
+            })
+            .collect();
+        kapchart_store::access::append_all(self.db(), &entries)
             .await
             .map_err(|e| ApiError::internal("appending to the access log", &e))?;
         Ok(())
@@ -361,14 +396,14 @@ async fn log_report(
     source: &Source,
     purpose: Purpose,
 ) -> Result<(), ApiError> {
-    for client in clients_of(table) {
-        let client = ClientId::parse(&client)
-            .map_err(|e| ApiError::internal("a report row's client id", &e))?;
-        state
-            .log_read(caller, &client, categories, source, purpose)
-            .await?;
-    }
-    Ok(())
+    let clients = clients_of(table)
+        .iter()
+        .map(|c| ClientId::parse(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::internal("a report row's client id", &e))?;
+    state
+        .log_reads(caller, clients, categories, source, purpose)
+        .await
 }
 
 /// The client's chart: current clinical state and every entry beside its
@@ -393,17 +428,7 @@ pub async fn chart(
     let record = state.registered(&client).await?;
     caller.may_read_chart(&record)?;
     state
-        .log_read(
-            &caller,
-            &client,
-            &[
-                DataCategory::Demographics,
-                DataCategory::Notes,
-                DataCategory::Dosing,
-            ],
-            &source,
-            q.purpose,
-        )
+        .log_read(&caller, &client, CHART_DATA, &source, q.purpose)
         .await?;
     let rows: Vec<Row> = match q.as_of {
         Some(at) => state
@@ -453,18 +478,7 @@ pub async fn history(
     caller.must_be_auditor()?;
     state.registered(&client).await?;
     state
-        .log_read(
-            &caller,
-            &client,
-            &[
-                DataCategory::Demographics,
-                DataCategory::Notes,
-                DataCategory::Dosing,
-                DataCategory::Billing,
-            ],
-            &source,
-            q.purpose,
-        )
+        .log_read(&caller, &client, WHOLE_RECORD, &source, q.purpose)
         .await?;
     let events = state
         .inner
@@ -509,13 +523,7 @@ pub async fn billing(
     caller.may_read_billing()?;
     state.registered(&client).await?;
     state
-        .log_read(
-            &caller,
-            &client,
-            &[DataCategory::Demographics, DataCategory::Billing],
-            &source,
-            q.purpose,
-        )
+        .log_read(&caller, &client, BILLING_DATA, &source, q.purpose)
         .await?;
     state.current().await?;
     let rows = state
@@ -554,13 +562,7 @@ pub async fn superbill(
     caller.may_read_billing()?;
     state.registered(&client).await?;
     state
-        .log_read(
-            &caller,
-            &client,
-            &[DataCategory::Demographics, DataCategory::Billing],
-            &source,
-            q.purpose,
-        )
+        .log_read(&caller, &client, BILLING_DATA, &source, q.purpose)
         .await?;
     let table = state
         .build(ReportKind::Superbill, period, Some(client.as_str()))
@@ -608,15 +610,7 @@ pub async fn schedule(
             .rows
             .retain(|r| r.get(k).and_then(Value::as_str) == Some(me));
     }
-    log_report(
-        &state,
-        &caller,
-        &table,
-        &[DataCategory::Demographics],
-        &source,
-        q.purpose,
-    )
-    .await?;
+    log_report(&state, &caller, &table, SCHEDULE_DATA, &source, q.purpose).await?;
     Ok(Json(report_reply("schedule", &table)))
 }
 
@@ -640,27 +634,12 @@ pub async fn report(
 ) -> Result<Json<ReportReply>, ApiError> {
     let Path(name) = path.map_err(|_| ApiError::bad("name", "not a valid path segment"))?;
     let (kind, categories): (ReportKind, &[DataCategory]) = match name.as_str() {
-        "schedule" => (ReportKind::Schedule, &[DataCategory::Demographics]),
-        "billing" => (
-            ReportKind::Billing,
-            &[DataCategory::Demographics, DataCategory::Billing],
-        ),
-        "superbill" => (
-            ReportKind::Superbill,
-            &[DataCategory::Demographics, DataCategory::Billing],
-        ),
-        "controlled-substances" => (
-            ReportKind::ControlledSubstances,
-            &[DataCategory::Demographics, DataCategory::Dosing],
-        ),
-        "protocol" => (
-            ReportKind::Protocol,
-            &[DataCategory::Demographics, DataCategory::Notes],
-        ),
-        "outcomes" => (
-            ReportKind::Outcomes,
-            &[DataCategory::Demographics, DataCategory::Notes],
-        ),
+        "schedule" => (ReportKind::Schedule, SCHEDULE_DATA),
+        "billing" => (ReportKind::Billing, BILLING_DATA),
+        "superbill" => (ReportKind::Superbill, BILLING_DATA),
+        "controlled-substances" => (ReportKind::ControlledSubstances, DOSING_DATA),
+        "protocol" => (ReportKind::Protocol, NOTES_DATA),
+        "outcomes" => (ReportKind::Outcomes, NOTES_DATA),
         _ => return Err(ApiError::NotFound("no such report")),
     };
     let q = query(q, "purpose, from and to as YYYY-MM-DD, and client")?;

@@ -61,6 +61,48 @@ pub struct AccessActor {
     pub role: Role,
 }
 
+/// `ALL`, `NAMES`, `as_str`, `Display` and `FromStr` of a fieldless enum
+/// whose names are stored and hashed.
+macro_rules! named_enum {
+    ($ty:ident, $what:literal, $noun:literal, [$($variant:ident = $name:literal),+ $(,)?]) => {
+        impl $ty {
+            #[doc = concat!("Every ", $noun, ".")]
+            pub const ALL: [$ty; [$($name),+].len()] = [$($ty::$variant),+];
+
+            #[doc = concat!("Every ", $noun, "'s name, as stored.")]
+            pub const NAMES: [&'static str; [$($name),+].len()] = [$($name),+];
+
+            #[doc = concat!("The ", $noun, "'s name as stored and hashed.")]
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = ParseError;
+
+            fn from_str(s: &str) -> Result<Self, ParseError> {
+                Self::ALL
+                    .into_iter()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| ParseError {
+                        what: $what,
+                        message: format!("expected one of {}", Self::NAMES.join(", ")),
+                    })
+            }
+        }
+    };
+}
+
 /// What was done with the data (ASTM E2147-18 7.1.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,53 +121,19 @@ pub enum AccessAction {
     Export,
 }
 
-impl AccessAction {
-    /// Every action.
-    pub const ALL: [AccessAction; 6] = [
-        AccessAction::Add,
-        AccessAction::Change,
-        AccessAction::Query,
-        AccessAction::Print,
-        AccessAction::Copy,
-        AccessAction::Export,
-    ];
-
-    /// Every action's name, as stored.
-    pub const NAMES: [&'static str; 6] = ["add", "change", "query", "print", "copy", "export"];
-
-    /// The action's name as stored and hashed.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessAction::Add => "add",
-            AccessAction::Change => "change",
-            AccessAction::Query => "query",
-            AccessAction::Print => "print",
-            AccessAction::Copy => "copy",
-            AccessAction::Export => "export",
-        }
-    }
-}
-
-impl fmt::Display for AccessAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AccessAction {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, ParseError> {
-        Self::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| ParseError {
-                what: "access action",
-                message: format!("expected one of {}", Self::NAMES.join(", ")),
-            })
-    }
-}
+named_enum!(
+    AccessAction,
+    "access action",
+    "action",
+    [
+        Add = "add",
+        Change = "change",
+        Query = "query",
+        Print = "print",
+        Copy = "copy",
+        Export = "export",
+    ]
+);
 
 /// A category of data touched (ASTM E2147-18 7.1.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -143,51 +151,18 @@ pub enum DataCategory {
     Accounts,
 }
 
-impl DataCategory {
-    /// Every category.
-    pub const ALL: [DataCategory; 5] = [
-        DataCategory::Demographics,
-        DataCategory::Notes,
-        DataCategory::Dosing,
-        DataCategory::Billing,
-        DataCategory::Accounts,
-    ];
-
-    /// Every category's name, as stored.
-    pub const NAMES: [&'static str; 5] = ["demographics", "notes", "dosing", "billing", "accounts"];
-
-    /// The category's name as stored and hashed.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DataCategory::Demographics => "demographics",
-            DataCategory::Notes => "notes",
-            DataCategory::Dosing => "dosing",
-            DataCategory::Billing => "billing",
-            DataCategory::Accounts => "accounts",
-        }
-    }
-}
-
-impl fmt::Display for DataCategory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DataCategory {
-    type Err = ParseError;
-
-    fn from_str(s: &str) -> Result<Self, ParseError> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| ParseError {
-                what: "data category",
-                message: format!("expected one of {}", Self::NAMES.join(", ")),
-            })
-    }
-}
+named_enum!(
+    DataCategory,
+    "data category",
+    "category",
+    [
+        Demographics = "demographics",
+        Notes = "notes",
+        Dosing = "dosing",
+        Billing = "billing",
+        Accounts = "accounts",
+    ]
+);
 
 /// One access, as the caller describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -404,12 +379,33 @@ pub(crate) enum Conn<'c> {
 /// [`StoreError::Invalid`] naming the field when the entry breaks a rule
 /// of [`AccessEntry`] (nothing is written); a store error otherwise.
 pub async fn append(db: &Database, entry: &AccessEntry) -> Result<AccessRecord, StoreError> {
+    let mut records = append_all(db, std::slice::from_ref(entry)).await?;
+    records
+        .pop()
+        .ok_or_else(|| StoreError::Query("no entry was appended".into()))
+}
+
+/// Appends `entries`, in order, in one transaction (a report that shows
+/// many clients logs one entry per client, with one commit), and returns
+/// them as stored. All or nothing.
+///
+/// # Errors
+/// As [`append`]: an invalid entry writes none of them.
+pub async fn append_all(
+    db: &Database,
+    entries: &[AccessEntry],
+) -> Result<Vec<AccessRecord>, StoreError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut records = Vec::with_capacity(entries.len());
     match db {
         Database::Postgres(pool) => {
             let mut tx = pool.begin().await.map_err(StoreError::query)?;
-            let record = append_in_tx(Conn::Postgres(&mut tx), entry).await?;
+            for entry in entries {
+                records.push(append_in_tx(Conn::Postgres(&mut tx), entry).await?);
+            }
             tx.commit().await.map_err(StoreError::query)?;
-            Ok(record)
         }
         Database::Sqlite(pool) => {
             // IMMEDIATE takes the write lock before the head is read, so no
@@ -418,11 +414,13 @@ pub async fn append(db: &Database, entry: &AccessEntry) -> Result<AccessRecord, 
                 .begin_with("BEGIN IMMEDIATE")
                 .await
                 .map_err(StoreError::query)?;
-            let record = append_in_tx(Conn::Sqlite(&mut tx), entry).await?;
+            for entry in entries {
+                records.push(append_in_tx(Conn::Sqlite(&mut tx), entry).await?);
+            }
             tx.commit().await.map_err(StoreError::query)?;
-            Ok(record)
         }
     }
+    Ok(records)
 }
 
 /// Takes the append lock for the rest of the transaction (PostgreSQL; a

@@ -50,6 +50,7 @@ on_both_engines!(
     list_sorts_by_each_field,
     account_changes_are_in_the_access_log,
     invalid_entries_are_refused_and_write_nothing,
+    append_all_chains_every_entry_or_none,
 );
 
 // ---------------------------------------------------------------------------
@@ -921,4 +922,37 @@ async fn invalid_entries_are_refused_and_write_nothing(url: &str) {
     assert_eq!(count(&db, "access_log").await, 0);
     access::append(&db, &good).await.expect("a good entry");
     assert_eq!(count(&db, "access_log").await, 1);
+}
+
+/// Several entries in one transaction (a report's reads): chained in
+/// order; one invalid entry writes none of them.
+async fn append_all_chains_every_entry_or_none(url: &str) {
+    let db = open(url).await;
+    let entries: Vec<AccessEntry> = ["c-1", "c-2", "c-3"]
+        .iter()
+        .map(|c| read("au-0001", Role::Auditor, c, t(6, 10)))
+        .collect();
+    let mut bad = entries.clone();
+    bad[2].purpose = String::new();
+    match access::append_all(&db, &bad).await {
+        Err(StoreError::Invalid { field, .. }) => assert_eq!(field, "purpose"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(count(&db, "access_log").await, 0, "all or nothing");
+
+    let records = access::append_all(&db, &entries).await.expect("appended");
+    let sequences: Vec<u64> = records.iter().map(|r| r.sequence).collect();
+    assert_eq!(sequences, [1, 2, 3]);
+    assert_eq!(records[0].prev_hash, Hash::ZERO.to_hex());
+    assert_eq!(records[1].prev_hash, records[0].hash);
+    assert_eq!(records[2].prev_hash, records[1].hash);
+    assert_eq!(all(&db).await, records);
+    assert!(access::verify(&db).await.expect("verify").is_intact());
+    assert!(
+        access::append_all(&db, &[])
+            .await
+            .expect("nothing")
+            .is_empty()
+    );
+    assert_eq!(count(&db, "access_log").await, 3);
 }
