@@ -78,11 +78,13 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP API and the web pages.
+    /// Run the HTTP API.
     ///
-    /// Serves the JSON API and the server-rendered pages that therapists,
-    /// prescribers, front desk, auditors and admins work from. Every read of
-    /// a client's record is written to the access log.
+    /// Serves the JSON API under /api/v1 (docs/api.md) that therapists,
+    /// prescribers, front desk, auditors and admins work through, and keeps
+    /// the views current beside it. Every read of a client's record is
+    /// written to the access log. The first start on a database with no
+    /// accounts creates `admin` and prints its token once on stdout.
     Serve(ServeArgs),
 
     /// Apply the database schema (idempotent).
