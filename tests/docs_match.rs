@@ -10,6 +10,7 @@ const DOMAIN_MD: &str = include_str!("../docs/domain.md");
 const RULE_TESTS: &[&str] = &[
     include_str!("rules_clinical.rs"),
     include_str!("rules_record.rs"),
+    include_str!("rules_authority.rs"),
 ];
 
 /// `code -> severity` from the rule table in the "## Rules" section of

@@ -15,11 +15,23 @@ async fn every_event_type() -> Chart {
     c.ok(front_desk(), schedule_exploration("x1", span(7, 10, 13)))
         .await;
     c.on(7);
+    c.ok(
+        prescriber(),
+        CommandBody::AuthorizeOverride(AuthorizeOverride {
+            authorization: AuthorizationId::parse("auth-x1").expect("valid"),
+            rule: Rule::ExplorationBloodPressureAboveThreshold,
+            session: sid("x1"),
+            valid_until: date(7),
+            ceiling: Some(bp(160, 100)),
+            reason: text("asymptomatic; proceed if at or below 160/100"),
+        }),
+    )
+    .await;
     let mut high_bp = c.command(therapist(), exploration("x1", 7, Some(150), bp(150, 92)));
     high_bp.overrides.push(Override {
         rule: Rule::ExplorationBloodPressureAboveThreshold,
         reason: text("prescriber reviewed; anxious on arrival, rechecked 138/88"),
-        authorized_by: Some(prescriber().id),
+        authorization: Some(AuthorizationId::parse("auth-x1").expect("valid")),
     });
     c.run(high_bp).await.expect("override accepted");
     c.ok(
@@ -54,7 +66,15 @@ async fn every_event_type() -> Chart {
     c.ok(therapist(), ongoing_care("care-1", span(9, 12, 13)))
         .await;
     c.ok(front_desk(), payment("pay-1", 72_500, date(9))).await;
-    c.ok(therapist(), amend(8)).await;
+    c.ok(therapist(), amend(9)).await;
+    c.ok(
+        front_desk(),
+        CommandBody::ReferClient(ReferClient {
+            prescriber: other_prescriber().id,
+            note: Some(text("second opinion on dosing")),
+        }),
+    )
+    .await;
     c.ok(therapist(), discharge(date(9))).await;
     c
 }
@@ -68,7 +88,7 @@ async fn every_event_type_has_a_pinned_json_shape() {
             .entry(event.type_name())
             .or_insert_with(|| serde_json::to_value(event).expect("serializes"));
     }
-    assert_eq!(first.len(), 18, "types seen: {:?}", first.keys());
+    assert_eq!(first.len(), 20, "types seen: {:?}", first.keys());
     for (name, json) in &first {
         insta::assert_json_snapshot!(*name, json);
     }

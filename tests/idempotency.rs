@@ -199,12 +199,13 @@ async fn the_same_id_with_different_content_is_refused() {
 
 #[tokio::test]
 async fn a_refused_command_does_not_consume_its_id() {
-    // Before registration: refused; after it, the same command applies.
+    // Before registration (the therapist is told the client is not theirs):
+    // refused; after it, the same command applies.
     let mut chart = Chart::new();
     let early = chart.command(therapist(), consent(date(0)));
-    assert_refused_unwritten(&mut chart, &early, Rule::ClientNotRegistered).await;
+    assert_refused_unwritten(&mut chart, &early, Rule::ClientNotAssigned).await;
     assert!(!chart.record.has_applied(&early.id));
-    assert_refused_unwritten(&mut chart, &early, Rule::ClientNotRegistered).await;
+    assert_refused_unwritten(&mut chart, &early, Rule::ClientNotAssigned).await;
     chart.register().await;
     apply_once(&mut chart, &early).await;
     assert_retry_is_noop(&mut chart, &early).await;

@@ -211,7 +211,8 @@ fn harness_commands() -> Vec<Command> {
             Rule::ExplorationBloodPressureAboveThreshold,
             text("white-coat hypertension, rechecked"),
         );
-    authorized.overrides[0].authorized_by = Some(prescriber().id);
+    authorized.overrides[0].authorization =
+        Some(AuthorizationId::parse("auth-x-5").expect("valid authorization id"));
     commands.push(soft);
     commands.push(authorized);
     commands

@@ -678,7 +678,6 @@ fn scenario() -> impl Strategy<Value = Scenario> {
 #[derive(Debug, Clone)]
 struct Rx {
     id: PrescriptionId,
-    prescriber: UserId,
     valid: DateRange,
     dosing: Dosing,
     authorized: u32,
@@ -723,6 +722,8 @@ struct Shadow {
     sessions: BTreeMap<SessionId, Booked>,
     explorations: Vec<Explored>,
     payments: BTreeSet<PaymentId>,
+    /// Prescribers' authorizations: session, valid until, prescriber, used.
+    authorizations: BTreeMap<AuthorizationId, (SessionId, NaiveDate, UserId, bool)>,
     /// Applied command ids, with their fingerprints.
     commands: BTreeMap<CommandId, String>,
     /// Each entry's event type, and the type whose roles may amend it (an
@@ -758,7 +759,10 @@ fn recording_roles(event_type: &str) -> &'static [Role] {
         | "ExplorationRecorded"
         | "IntegrationRecorded"
         | "OngoingCareRecorded" => &[Therapist],
-        "MedicalEvaluationRecorded" | "PrescriptionIssued" | "DoseAdjusted" => &[Prescriber],
+        "MedicalEvaluationRecorded"
+        | "PrescriptionIssued"
+        | "DoseAdjusted"
+        | "OverrideAuthorized" => &[Prescriber],
         "ConsentRecorded"
         | "OutcomeMeasureRecorded"
         | "ExternalTreatmentRecorded"
@@ -1057,7 +1061,6 @@ impl Shadow {
                 self.rx_ids.insert(e.prescription.clone());
                 self.rx = Some(Rx {
                     id: e.prescription.clone(),
-                    prescriber: e.prescriber.clone(),
                     valid: e.valid,
                     dosing: e.dosing,
                     authorized: u32::from(e.authorized_sessions.get()),
@@ -1197,11 +1200,30 @@ impl Shadow {
                             .iter()
                             .find(|o| o.rule == Rule::ExplorationBloodPressureAboveThreshold)
                             .ok_or_else(|| fail(format!("{what}: high BP without an override")))?;
+                        // The override stands on an authorization the
+                        // client's prescriber recorded for this session,
+                        // unused and still valid; it is now used.
+                        let id = ov.authorization.as_ref().ok_or_else(|| {
+                            fail(format!("{what}: BP override without an authorization"))
+                        })?;
+                        let (session, until, by, used) = self
+                            .authorizations
+                            .get_mut(id)
+                            .ok_or_else(|| fail(format!("{what}: unknown authorization {id}")))?;
+                        prop_assert_eq!(&*session, &e.session, "authorization of another session");
+                        prop_assert!(e.span.date() <= *until, "expired authorization");
+                        prop_assert!(!*used, "authorization used twice");
                         prop_assert_eq!(
                             &ov.authorized_by,
-                            &rx.prescriber,
-                            "BP override not by the prescriber"
+                            &*by,
+                            "BP override not by the authorizing prescriber"
                         );
+                        prop_assert_eq!(
+                            &*by,
+                            &prescriber().id,
+                            "BP override not by the client's prescriber"
+                        );
+                        *used = true;
                     }
                 } else {
                     prop_assert_eq!(&e.prescription, &None);
@@ -1322,6 +1344,32 @@ impl Shadow {
                 }
                 self.discharged = true;
             }
+            ClientEvent::OverrideAuthorized(e) => {
+                prop_assert_eq!(decision.actor.role, Role::Prescriber);
+                prop_assert_eq!(
+                    &decision.actor.id,
+                    &prescriber().id,
+                    "authorized by a prescriber the client is not referred to"
+                );
+                prop_assert_eq!(e.rule, Rule::ExplorationBloodPressureAboveThreshold);
+                prop_assert!(e.valid_until >= decision.decided_at.date_naive());
+                prop_assert!(
+                    !self.authorizations.contains_key(&e.authorization),
+                    "authorization id reused"
+                );
+                self.authorizations.insert(
+                    e.authorization.clone(),
+                    (
+                        e.session.clone(),
+                        e.valid_until,
+                        decision.actor.id.clone(),
+                        false,
+                    ),
+                );
+            }
+            ClientEvent::ClientReferred(_) => {
+                return Err(fail("the model refers nobody".to_owned()));
+            }
             ClientEvent::OutcomeMeasureRecorded(_) | ClientEvent::ExternalTreatmentRecorded(_) => {}
         }
         self.entries.push((event.type_name().to_owned(), amendable));
@@ -1341,7 +1389,9 @@ fn command_roles(command: &str) -> &'static [Role] {
         "RegisterClient" => &[FrontDesk, Therapist],
         "RecordIntake" | "RecordPreparation" | "RecordExploration" | "RecordIntegration"
         | "RecordOngoingCare" => &[Therapist],
-        "RecordMedicalEvaluation" | "IssuePrescription" | "AdjustDose" => &[Prescriber],
+        "RecordMedicalEvaluation" | "IssuePrescription" | "AdjustDose" | "AuthorizeOverride" => {
+            &[Prescriber]
+        }
         "RecordConsent"
         | "RecordOutcomeMeasure"
         | "RecordExternalTreatment"
@@ -1363,6 +1413,7 @@ fn event_for(command: &str) -> &'static str {
         "RegisterClient" => "ClientRegistered",
         "RecordIntake" => "IntakeRecorded",
         "RecordMedicalEvaluation" => "MedicalEvaluationRecorded",
+        "AuthorizeOverride" => "OverrideAuthorized",
         "IssuePrescription" => "PrescriptionIssued",
         "RecordConsent" => "ConsentRecorded",
         "SchedulePreparation" | "ScheduleExploration" | "ScheduleIntegration" => "SessionScheduled",
@@ -1435,6 +1486,10 @@ fn any_actor(i: usize) -> Actor {
         _ => admin(),
     }
 }
+
+/// Stands for the authorization the client's prescriber records just
+/// before the exploration that references it (`Run::step`).
+const AUTHORIZED: &str = "auth-to-record";
 
 /// A role that may amend an entry of this type (or the therapist).
 fn amending_actor(entry_type: Option<&str>) -> Actor {
@@ -1512,6 +1567,8 @@ struct Run {
     used_sessions: Vec<SessionId>,
     fresh: usize,
     renewals: usize,
+    /// Authorizations recorded by the prescriber so far.
+    authorizations: usize,
     stats: Stats,
 }
 
@@ -1524,6 +1581,7 @@ impl Run {
             used_sessions: Vec::new(),
             fresh: 0,
             renewals: 0,
+            authorizations: 0,
             stats: Stats::default(),
         }
     }
@@ -1640,6 +1698,10 @@ impl Run {
         }
     }
 
+    /// The overrides a command carries. A BP override references the
+    /// authorization `auth-<session>`: for `RxPrescriber` the client's
+    /// prescriber records it just before (see `step`); the other cases
+    /// name an authorization that does not exist, or none.
     fn overrides(&self, ov: Ov) -> Vec<Override> {
         let reason = || text_of("clinical judgement, see note");
         let mut out = Vec::new();
@@ -1652,38 +1714,30 @@ impl Run {
                 out.push(Override {
                     rule,
                     reason: reason(),
-                    authorized_by: None,
+                    authorization: None,
                 });
             }
         }
-        let rx_prescriber = self
-            .shadow
-            .rx
-            .as_ref()
-            .map_or_else(|| prescriber().id, |rx| rx.prescriber.clone());
-        let by = match ov.bp {
+        let authorization = |id: &str| Some(AuthorizationId::parse(id).expect("valid id"));
+        let referenced = match ov.bp {
             BpAuth::Missing => None,
             BpAuth::Unnamed => Some(None),
-            BpAuth::RxPrescriber => Some(Some(rx_prescriber)),
-            BpAuth::OtherPrescriber => Some(Some(if rx_prescriber == prescriber().id {
-                other_prescriber().id
-            } else {
-                prescriber().id
-            })),
-            BpAuth::Therapist => Some(Some(therapist().id)),
+            BpAuth::RxPrescriber => Some(authorization(AUTHORIZED)),
+            BpAuth::OtherPrescriber => Some(authorization("auth-forged")),
+            BpAuth::Therapist => Some(authorization("auth-by-therapist")),
         };
-        if let Some(authorized_by) = by {
+        if let Some(authorization) = referenced {
             out.push(Override {
                 rule: Rule::ExplorationBloodPressureAboveThreshold,
                 reason: reason(),
-                authorized_by,
+                authorization,
             });
         }
         if ov.hard {
             out.push(Override {
                 rule: Rule::DoseStepTooLarge,
                 reason: reason(),
-                authorized_by: None,
+                authorization: None,
             });
         }
         out
@@ -1978,9 +2032,38 @@ impl Run {
     async fn step(&mut self, step: &Step) -> Result<(), TestCaseError> {
         self.advance(step.advance);
         let retry = matches!(step.act, Act::Retry { .. });
-        let Some(command) = self.command(step) else {
+        let Some(mut command) = self.command(step) else {
             return Ok(());
         };
+        // A BP override that stands on the prescriber's authorization: the
+        // client's prescriber records one for this session first, under a
+        // fresh id, and the exploration references it.
+        if let CommandBody::RecordExploration(c) = &command.body
+            && !retry
+        {
+            let session = c.session().clone();
+            let day = c.span().date().max(self.chart.now.date_naive());
+            if let Some(ov) = command.overrides.iter_mut().find(|o| {
+                o.authorization
+                    .as_ref()
+                    .is_some_and(|a| a.as_str() == AUTHORIZED)
+            }) {
+                self.authorizations += 1;
+                let id = AuthorizationId::parse(&format!("auth-{}", self.authorizations))
+                    .expect("valid id");
+                ov.authorization = Some(id.clone());
+                let body = CommandBody::AuthorizeOverride(AuthorizeOverride {
+                    authorization: id,
+                    rule: Rule::ExplorationBloodPressureAboveThreshold,
+                    session,
+                    valid_until: day,
+                    ceiling: None,
+                    reason: text_of("reviewed by phone; proceed"),
+                });
+                let authorize = self.chart.command(prescriber(), body);
+                self.execute(authorize, false).await?;
+            }
+        }
         self.execute(command, retry).await
     }
 
@@ -2005,6 +2088,20 @@ impl Run {
             None
         } else if !command_roles(name).contains(&role) {
             Some(Rule::RoleNotPermitted)
+        } else if role == Role::Therapist
+            && command.actor.id != therapist().id
+            && (name == "RegisterClient" || self.shadow.registered)
+        {
+            // The record is assigned to therapist(); registering names
+            // therapist() too.
+            Some(Rule::ClientNotAssigned)
+        } else if role == Role::Therapist && name != "RegisterClient" && !self.shadow.registered {
+            Some(Rule::ClientNotAssigned)
+        } else if role == Role::Prescriber
+            && (!self.shadow.registered || command.actor.id != prescriber().id)
+        {
+            // Registration refers the client to prescriber().
+            Some(Rule::ClientNotReferred)
         } else if name == "RegisterClient" && self.shadow.registered {
             Some(Rule::ClientAlreadyRegistered)
         } else if name != "RegisterClient" && !self.shadow.registered {

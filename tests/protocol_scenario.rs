@@ -25,7 +25,8 @@ struct Practice {
 impl Practice {
     fn new() -> Self {
         let store = MemStore::<ClientRecord>::default();
-        let services: Services = Arc::new(InMemoryPractice::new(PracticeSettings::standard()));
+        let services: Services =
+            Arc::new(kapchart_e2e::practice_with(PracticeSettings::standard()));
         let cqrs = CqrsFramework::new(store.clone(), vec![], services);
         Self {
             cqrs,

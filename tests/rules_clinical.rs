@@ -114,17 +114,17 @@ async fn integrated(chart: &mut Chart, d: i64, session: &str, of: &str) -> Clien
 }
 
 /// A RecordExploration command by the therapist, now, overriding the BP
-/// rule with a reason and the given authorizer.
+/// rule with a reason and referencing the given authorization.
 fn bp_override_command(
     chart: &mut Chart,
     body: CommandBody,
-    authorized_by: Option<UserId>,
+    authorization: Option<&str>,
 ) -> Command {
     let mut command = chart.command(therapist(), body);
     command.overrides.push(Override {
         rule: Rule::ExplorationBloodPressureAboveThreshold,
         reason: text("prescriber reviewed by phone; recheck at 15 min"),
-        authorized_by,
+        authorization: authorization.map(|a| AuthorizationId::parse(a).expect("valid id")),
     });
     command
 }
@@ -597,11 +597,16 @@ async fn exploration_bp_above_threshold() {
     assert!(event.decision().overrides.is_empty());
     integrated(&mut chart, 3, "int-1", "x1").await;
 
-    // The therapist records it with an override authorized by the client's
-    // prescriber (who wrote the prescription).
+    // The client's prescriber authorizes session x2 with their own
+    // credential; the therapist's override references that entry.
     chart.on(8);
+    assert_allowed(
+        chart
+            .exec(prescriber(), authorize_bp("auth-1", "x2", 8, None))
+            .await,
+    );
     let body = exploration("x2", 8, Some(150), bp(141, 90));
-    let command = bp_override_command(&mut chart, body.clone(), Some(prescriber().id));
+    let command = bp_override_command(&mut chart, body.clone(), Some("auth-1"));
     let event = assert_allowed(chart.run(command).await);
     let applied = sole_override(&event);
     assert_eq!(applied.rule, Rule::ExplorationBloodPressureAboveThreshold);
@@ -610,22 +615,26 @@ async fn exploration_bp_above_threshold() {
         "prescriber reviewed by phone; recheck at 15 min"
     );
     assert_eq!(applied.authorized_by, prescriber().id);
+    assert_eq!(
+        applied.authorization.as_ref().map(|a| a.as_str()),
+        Some("auth-1")
+    );
     assert!(applied.finding.contains("141/90"), "{}", applied.finding);
     assert_eq!(event.decision().actor, therapist());
+    assert!(
+        chart
+            .record
+            .authorization(&AuthorizationId::parse("auth-1").unwrap())
+            .unwrap()
+            .used
+    );
     assert_eq!(chart.replay(), chart.record);
 
     // Only the therapist records explorations: a prescriber cannot issue
-    // RecordExploration at all, override or not (role table in the brief),
-    // so a prescriber override always reaches the record through
-    // `authorized_by`.
+    // RecordExploration at all (role table in the brief).
     integrated(&mut chart, 10, "int-2", "x2").await;
     chart.on(15);
-    let mut command = chart.command(prescriber(), exploration("x3", 15, Some(150), bp(141, 90)));
-    command.overrides.push(Override {
-        rule: Rule::ExplorationBloodPressureAboveThreshold,
-        reason: text("reviewed in person"),
-        authorized_by: None,
-    });
+    let command = chart.command(prescriber(), exploration("x3", 15, Some(150), bp(141, 90)));
     refused!(chart, chart.run(command).await, Rule::RoleNotPermitted);
 }
 
@@ -634,13 +643,13 @@ async fn override_not_authorized() {
     let mut chart = Chart::ready_for_exploration().await;
     chart.on(1);
     let body = exploration("x1", 1, Some(150), bp(141, 90));
-    // Authorized by another prescriber, by nobody, by the therapist
-    // themselves: not the client's prescriber.
-    for by in [Some(other_prescriber().id), None, Some(therapist().id)] {
-        let command = bp_override_command(&mut chart, body.clone(), by);
+    // No authorization referenced, or one that does not exist: refused,
+    // whoever the request says authorized it.
+    for authorization in [None, Some("auth-nope")] {
+        let command = bp_override_command(&mut chart, body.clone(), authorization);
         refused!(chart, chart.run(command).await, Rule::OverrideNotAuthorized);
     }
-    // A plain soft-stop style override carries no authorizer either.
+    // A plain soft-stop style override carries no authorization either.
     refused!(
         chart,
         chart
@@ -652,8 +661,21 @@ async fn override_not_authorized() {
             .await,
         Rule::OverrideNotAuthorized
     );
-    // Authorized by the client's prescriber: allowed.
-    let command = bp_override_command(&mut chart, body, Some(prescriber().id));
+    // Another session's authorization does not cover this one.
+    assert_allowed(
+        chart
+            .exec(prescriber(), authorize_bp("auth-other", "x9", 1, None))
+            .await,
+    );
+    let command = bp_override_command(&mut chart, body.clone(), Some("auth-other"));
+    refused!(chart, chart.run(command).await, Rule::OverrideNotAuthorized);
+    // Authorized for x1 by the client's prescriber: allowed.
+    assert_allowed(
+        chart
+            .exec(prescriber(), authorize_bp("auth-1", "x1", 1, None))
+            .await,
+    );
+    let command = bp_override_command(&mut chart, body, Some("auth-1"));
     let event = assert_allowed(chart.run(command).await);
     assert_eq!(sole_override(&event).authorized_by, prescriber().id);
 }
@@ -1148,7 +1170,7 @@ async fn refusal_messages_carry_no_phi() {
     let command = bp_override_command(
         &mut chart,
         exploration("x1", 1, Some(150), bp(150, 95)),
-        Some(other_prescriber().id),
+        Some("auth-forged"),
     );
     let message = refused!(chart, chart.run(command).await, Rule::OverrideNotAuthorized);
     messages.push((Rule::OverrideNotAuthorized, message));

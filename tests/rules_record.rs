@@ -255,18 +255,30 @@ fn active_cases() -> Vec<Case> {
 #[tokio::test]
 async fn client_not_registered() {
     let mut chart = Chart::new();
-    // Refused: anything but RegisterClient before registration.
-    for (actor, body) in [
-        (therapist(), consent(date(0))),
+    // Refused: anything but RegisterClient before registration. Therapists
+    // and prescribers are answered as for a client not theirs
+    // (rules_authority.rs), so no refusal tells them which ids exist.
+    for (actor, body, rule) in [
+        (therapist(), consent(date(0)), Rule::ClientNotAssigned),
         (
             front_desk(),
             schedule_preparation("prep-1", span(1, 10, 11)),
+            Rule::ClientNotRegistered,
         ),
-        (front_desk(), payment("pay-1", 17_500, date(0))),
-        (therapist(), amend(1)),
-        (prescriber(), medical(date(0), Clearance::Cleared)),
+        (
+            front_desk(),
+            payment("pay-1", 17_500, date(0)),
+            Rule::ClientNotRegistered,
+        ),
+        (front_desk(), amend(1), Rule::ClientNotRegistered),
+        (therapist(), amend(1), Rule::ClientNotAssigned),
+        (
+            prescriber(),
+            medical(date(0), Clearance::Cleared),
+            Rule::ClientNotReferred,
+        ),
     ] {
-        refuse(&mut chart, actor, body, Rule::ClientNotRegistered).await;
+        refuse(&mut chart, actor, body, rule).await;
     }
     assert!(!chart.record.is_registered());
     assert!(chart.events.is_empty());

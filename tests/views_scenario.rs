@@ -194,11 +194,13 @@ async fn eventful_client() -> Chart {
     // Pre-dose 150/95: the prescriber's override, given through the
     // therapist.
     c.on(10);
+    c.ok(prescriber(), authorize_bp("auth-x1", "x1", 10, None))
+        .await;
     let mut high_bp = c.command(therapist(), exploration("x1", 10, Some(150), bp(150, 95)));
     high_bp.overrides.push(Override {
         rule: Rule::ExplorationBloodPressureAboveThreshold,
         reason: text("prescriber reviewed; rechecked 138/88"),
-        authorized_by: Some(prescriber().id),
+        authorization: Some(AuthorizationId::parse("auth-x1").expect("valid id")),
     });
     c.run(high_bp).await.expect("override accepted");
     c.on(12);
@@ -1023,7 +1025,7 @@ async fn a_fee_schedule_change_does_not_reprice_past_sessions() {
     let settings =
         PracticeSettings::new(vec![Policy::standard()], vec![FeeSchedule::standard(), v2])
             .expect("valid settings");
-    c.practice = Arc::new(InMemoryPractice::new(settings));
+    c.practice = Arc::new(kapchart_e2e::practice_with(settings));
     c.on(21);
     c.explore("x2", 150).await.expect("x2");
     c.on(23);

@@ -98,6 +98,28 @@ pub fn admin() -> Actor {
     actor("ad-root", Role::Admin)
 }
 
+/// Every test actor, as the practice's active accounts.
+pub fn staff() -> Vec<Actor> {
+    vec![
+        therapist(),
+        other_therapist(),
+        prescriber(),
+        other_prescriber(),
+        front_desk(),
+        auditor(),
+        admin(),
+    ]
+}
+
+/// An in-memory practice with `settings` and every test actor enrolled.
+pub fn practice_with(settings: PracticeSettings) -> InMemoryPractice {
+    let practice = InMemoryPractice::new(settings);
+    for a in staff() {
+        practice.enrol(a.id, a.role);
+    }
+    practice
+}
+
 /// One client's record under test.
 #[derive(Debug)]
 pub struct Chart {
@@ -129,7 +151,7 @@ impl Chart {
         Self {
             record: ClientRecord::default(),
             events: Vec::new(),
-            practice: Arc::new(InMemoryPractice::new(settings)),
+            practice: Arc::new(practice_with(settings)),
             now: day(0) + Duration::hours(20),
             next_command: 0,
         }
@@ -345,8 +367,35 @@ pub fn register_client() -> CommandBody {
         name: PersonName::new("Alex Example").expect("valid name"),
         date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 14).expect("valid date"),
         therapist: therapist().id,
-        prescriber: None,
+        prescriber: Some(prescriber().id),
     })
+}
+
+/// AuthorizeOverride of the BP rule, `id` for `session`, valid until day
+/// `until`, with an optional ceiling (issued by the client's prescriber).
+pub fn authorize_bp(
+    id: &str,
+    session: &str,
+    until: i64,
+    ceiling: Option<BloodPressure>,
+) -> CommandBody {
+    CommandBody::AuthorizeOverride(AuthorizeOverride {
+        authorization: AuthorizationId::parse(id).expect("valid authorization id"),
+        rule: Rule::ExplorationBloodPressureAboveThreshold,
+        session: sid(session),
+        valid_until: date(until),
+        ceiling,
+        reason: text("asymptomatic, repeat reading lower after rest; proceed"),
+    })
+}
+
+/// An override of the BP rule referencing authorization `id`.
+pub fn bp_override(id: &str) -> Override {
+    Override {
+        rule: Rule::ExplorationBloodPressureAboveThreshold,
+        reason: text("prescriber reviewed; rechecked after rest"),
+        authorization: Some(AuthorizationId::parse(id).expect("valid authorization id")),
+    }
 }
 
 /// RecordIntake.
@@ -605,7 +654,7 @@ impl StoredPractice {
         let clock_now = Arc::clone(&now);
         let clock: kapchart_store::Clock =
             Arc::new(move || *clock_now.lock().unwrap_or_else(|p| p.into_inner()));
-        let practice = Arc::new(InMemoryPractice::new(PracticeSettings::standard()));
+        let practice = Arc::new(practice_with(PracticeSettings::standard()));
         let services: Services = practice.clone();
         let cqrs = db.client_cqrs(clock, services);
         Self {

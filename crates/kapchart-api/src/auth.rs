@@ -36,45 +36,6 @@ impl Caller {
         }
     }
 
-    /// True for roles whose commands depend on the client's assignment
-    /// (therapists and prescribers): only for them is the record loaded
-    /// before the command.
-    pub fn acts_by_assignment(&self) -> bool {
-        matches!(self.role, Role::Therapist | Role::Prescriber)
-    }
-
-    /// May this caller act on, or read the clinical record of, `record`?
-    /// Therapists: their own clients; prescribers: clients referred to
-    /// them; front desk: every client (the rules of the record decide which
-    /// commands); auditors and admins never write.
-    pub fn may_command(
-        &self,
-        record: &ClientRecord,
-        medical_evaluation: bool,
-    ) -> Result<(), ApiError> {
-        match self.role {
-            Role::Auditor => Err(ApiError::Forbidden(
-                "auditors read the record and write nothing",
-            )),
-            Role::Admin => Err(ApiError::Forbidden(
-                "admins manage configuration, not client records",
-            )),
-            Role::FrontDesk => Ok(()),
-            Role::Therapist => match record.therapist() {
-                // Not registered yet: the rules decide (registration).
-                None => Ok(()),
-                Some(t) if *t == self.user_id => Ok(()),
-                Some(_) => Err(ApiError::Forbidden("this client is not assigned to you")),
-            },
-            Role::Prescriber => match record.prescriber() {
-                Some(p) if *p == self.user_id => Ok(()),
-                // A client not referred yet is referred by the evaluation.
-                None if medical_evaluation && record.is_registered() => Ok(()),
-                _ => Err(ApiError::Forbidden("this client is not referred to you")),
-            },
-        }
-    }
-
     /// May this caller read the clinical chart of `record`?
     pub fn may_read_chart(&self, record: &ClientRecord) -> Result<(), ApiError> {
         match self.role {

@@ -122,25 +122,8 @@ pub async fn post_command(
             "must equal the client id in the path",
         ));
     }
-    if let CommandBody::RegisterClient(r) = &request.body
-        && caller.role == kapchart_domain::Role::Therapist
-        && r.therapist != caller.user_id
-    {
-        return Err(ApiError::Forbidden(
-            "a therapist registers clients to themselves",
-        ));
-    }
-    let medical_evaluation = matches!(request.body, CommandBody::RecordMedicalEvaluation(_));
-    if caller.acts_by_assignment() {
-        let record = state.record(client.as_str()).await?;
-        caller.may_command(&record, medical_evaluation)?;
-    } else {
-        // Front desk, auditors, admins: the role alone decides.
-        caller.may_command(
-            &kapchart_domain::ClientRecord::default(),
-            medical_evaluation,
-        )?;
-    }
+    // Who may act on this client (role, assignment, referral) is decided
+    // by the record itself, on the state the command is decided on.
 
     let command_id = request.id.clone();
     let mut command = Command {

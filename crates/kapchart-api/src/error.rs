@@ -5,6 +5,7 @@
 //! | malformed input (JSON, types, ids, query) | 400 | `invalid_input` (with `field`) |
 //! | no, unknown, expired or revoked token | 401 | `unauthenticated` |
 //! | the role or assignment does not allow it | 403 | `forbidden` |
+//! | the record refuses the actor: `role.not_permitted`, `client.not_assigned`, `client.not_referred` | 403 | `forbidden` (the rule's code in `rule`) |
 //! | no such client or route | 404 | `not_found` |
 //! | a route without this method | 405 | `method_not_allowed` |
 //! | a command id reused for a different command | 409 | `command_id_reused` |
@@ -67,6 +68,19 @@ pub enum ApiError {
     Internal,
 }
 
+/// The record's rules that refuse who is acting rather than what is asked:
+/// answered 403 like the API's own role checks.
+fn is_access_rule(code: &str) -> bool {
+    use kapchart_domain::Rule;
+    [
+        Rule::RoleNotPermitted,
+        Rule::ClientNotAssigned,
+        Rule::ClientNotReferred,
+    ]
+    .iter()
+    .any(|r| r.code() == code)
+}
+
 impl ApiError {
     /// A malformed field.
     pub fn bad(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -93,6 +107,9 @@ impl ApiError {
             ApiError::CommandIdReused(_) => (StatusCode::CONFLICT, "command_id_reused"),
             ApiError::Concurrent => (StatusCode::CONFLICT, "concurrent_update"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::Refused { rule, .. } if is_access_rule(rule) => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
             ApiError::Refused { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -71,6 +71,11 @@ fn front_desk() -> anyhow::Result<Actor> {
     actor("fd-jones", Role::FrontDesk)
 }
 
+/// The staff the sample protocol names, as the practice's accounts.
+pub fn staff() -> anyhow::Result<Vec<Actor>> {
+    Ok(vec![therapist()?, prescriber()?, front_desk()?])
+}
+
 /// The id of client `i`.
 pub fn client_id(i: usize) -> String {
     format!("client-{i:05}")
@@ -164,7 +169,7 @@ pub fn history(i: usize, n: usize) -> anyhow::Result<Vec<Command>> {
             date_of_birth: NaiveDate::from_ymd_opt(1960 + (i % 40) as i32, 3, 14)
                 .unwrap_or_default(),
             therapist: t.id.clone(),
-            prescriber: None,
+            prescriber: Some(prescriber()?.id),
         }),
     );
     add(

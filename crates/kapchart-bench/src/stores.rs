@@ -131,7 +131,11 @@ pub async fn drop_database(admin: &mut PgConnection, name: &str) -> anyhow::Resu
 
 /// The practice every command is decided against.
 pub fn services() -> kapchart_domain::Services {
-    Arc::new(InMemoryPractice::new(PracticeSettings::standard()))
+    let practice = InMemoryPractice::new(PracticeSettings::standard());
+    for actor in crate::protocol::staff().unwrap_or_default() {
+        practice.enrol(actor.id, actor.role);
+    }
+    Arc::new(practice)
 }
 
 /// The outcome of one command, retried on conflicts: how many conflicts.

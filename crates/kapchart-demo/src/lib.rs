@@ -156,6 +156,31 @@ pub async fn generate(
 
     let practice = Arc::new(InMemoryPractice::new(PracticeSettings::standard()));
     let start = options.start.and_time(chrono::NaiveTime::MIN).and_utc();
+    // The sample practice's staff are accounts of the database (no usable
+    // token: `kapchart user token` issues one), so a served demo practice
+    // books and refers to the same people the record names.
+    let local_admin = kapchart_store::access::AccessActor {
+        user_id: kapchart_domain::UserId::parse(kapchart_store::accounts::LOCAL_ADMIN)
+            .map_err(|e| DemoError::Plan(format!("the local admin's id: {e}")))?,
+        role: Role::Admin,
+    };
+    for actor in staff(options.clients) {
+        match kapchart_store::accounts::add_user_from(
+            db,
+            &actor.id,
+            actor.role,
+            None,
+            &local_admin,
+            "cli demo",
+            start,
+        )
+        .await
+        {
+            Ok(_) | Err(kapchart_store::accounts::AccountError::AlreadyExists(_)) => {}
+            Err(e) => return Err(DemoError::Store(e.to_string())),
+        }
+        practice.enrol(actor.id, actor.role);
+    }
     let now = Arc::new(Mutex::new(start));
     let clock: Clock = {
         let now = Arc::clone(&now);

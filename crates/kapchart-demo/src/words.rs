@@ -223,4 +223,6 @@ pub(crate) const DROPOUT_SUMMARIES: &[&str] = &[
     "Client decided to stop after a partial response; prefers to continue talk therapy only. No adverse outcomes; may return.",
 ];
 
+pub(crate) const BP_PROCEED_REASON: &str = "Pre-dose reading above the practice threshold; the prescriber's authorization for this session is on the record. Rechecked at 40 minutes.";
+pub(crate) const REFERRAL_NOTE: &str = "Referred for the medical evaluation before ketamine-assisted psychotherapy: please evaluate and, if cleared, prescribe sublingual ketamine.";
 pub(crate) const BP_OVERRIDE_REASON: &str = "Prescriber consulted by phone: client asymptomatic, no headache or chest pain; repeat reading lower after 10 minutes of rest. Proceed with the ordered dose and recheck at 40 minutes.";

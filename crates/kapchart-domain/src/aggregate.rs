@@ -17,8 +17,8 @@ use crate::policy::{BillableService, Policy, PracticeSettings};
 use crate::rules::{Rule, Severity};
 use crate::services::Services;
 use crate::types::{
-    ClientId, CommandId, DateRange, Milligrams, PaymentId, PrescriptionId, SessionId, TimeSpan,
-    UserId,
+    AuthorizationId, BloodPressure, ClientId, CommandId, DateRange, Milligrams, PaymentId,
+    PrescriptionId, SessionId, TimeSpan, UserId,
 };
 
 /// The state of one client's record, rebuilt from its events.
@@ -48,7 +48,26 @@ pub struct ClientRecord {
     /// Recorded explorations, in the order recorded.
     explorations: Vec<ExplorationState>,
     payment_ids: BTreeSet<PaymentId>,
+    /// Prescribers' authorizations to go past prescriber-override rules.
+    authorizations: BTreeMap<AuthorizationId, Authorization>,
     discharged: bool,
+}
+
+/// A prescriber's authorization recorded on the record (`OverrideAuthorized`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorization {
+    /// The rule it lets one session past.
+    pub rule: Rule,
+    /// The exploration session it covers.
+    pub session: SessionId,
+    /// The last day it may be used.
+    pub valid_until: NaiveDate,
+    /// The highest pre-dose blood pressure authorized, if limited.
+    pub ceiling: Option<BloodPressure>,
+    /// The prescriber who gave it.
+    pub prescriber: UserId,
+    /// Whether an override has used it.
+    pub used: bool,
 }
 
 /// What the record keeps of each entry, for amendments.
@@ -225,6 +244,10 @@ impl ClientRecord {
     pub fn session(&self, id: &SessionId) -> Option<&SessionState> {
         self.sessions.get(id)
     }
+    /// A prescriber's authorization by id.
+    pub fn authorization(&self, id: &AuthorizationId) -> Option<&Authorization> {
+        self.authorizations.get(id)
+    }
     /// Whether a command id has been applied.
     pub fn has_applied(&self, id: &CommandId) -> bool {
         self.commands.contains_key(id)
@@ -246,6 +269,37 @@ impl Aggregate for ClientRecord {
     type Services = Services;
 
     async fn handle(
+        &mut self,
+        command: Command,
+        services: &Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), ClientError> {
+        let role = command.actor.role;
+        self.handle_command(command, services, sink)
+            .await
+            .map_err(|e| match e {
+                // A role that may not read clinical records learns the
+                // rule's code and a neutral summary, never a clinical fact
+                // of the record (a prescription's dates, what an entry
+                // is, ...). Rules about what it may see anyway (bookings,
+                // payments, ids, staff) keep their message.
+                ClientError::Refused(r)
+                    if !role.reads_clinical_records()
+                        && !r.rule.is_about_records_front_desk_sees() =>
+                {
+                    ClientError::refuse(r.rule, r.rule.summary())
+                }
+                other => other,
+            })
+    }
+
+    fn apply(&mut self, event: ClientEvent) {
+        self.apply_event(event);
+    }
+}
+
+impl ClientRecord {
+    async fn handle_command(
         &mut self,
         command: Command,
         services: &Services,
@@ -275,13 +329,22 @@ impl Aggregate for ClientRecord {
         Ok(())
     }
 
-    fn apply(&mut self, event: ClientEvent) {
+    fn apply_event(&mut self, event: ClientEvent) {
         self.last_sequence += 1;
         let decision = event.decision();
         self.commands.insert(
             decision.command_id.clone(),
             decision.command_fingerprint.clone(),
         );
+        for used in decision
+            .overrides
+            .iter()
+            .filter_map(|o| o.authorization.as_ref())
+        {
+            if let Some(a) = self.authorizations.get_mut(used) {
+                a.used = true;
+            }
+        }
         let amendable_as = match &event {
             ClientEvent::EntryAmended(e) => self
                 .entry(e.entry)
@@ -303,9 +366,16 @@ impl Aggregate for ClientRecord {
                 self.intake = Some(e.finding);
                 self.hold(e.session, SessionKind::Intake, e.span, e.therapist);
             }
+            ClientEvent::ClientReferred(e) => self.prescriber = Some(e.prescriber),
             ClientEvent::MedicalEvaluationRecorded(e) => {
                 self.medical = Some(e.finding);
-                self.prescriber = Some(e.prescriber);
+                // Records written before referral was an act of its own
+                // took the evaluating prescriber as the referral; since
+                // then only the referred prescriber may evaluate, so this
+                // changes nothing.
+                if self.prescriber.is_none() {
+                    self.prescriber = Some(e.prescriber);
+                }
             }
             ClientEvent::PrescriptionIssued(e) => {
                 self.prescription_ids.insert(e.prescription.clone());
@@ -366,6 +436,19 @@ impl Aggregate for ClientRecord {
                     rx.ordered = e.to;
                 }
             }
+            ClientEvent::OverrideAuthorized(e) => {
+                self.authorizations.insert(
+                    e.authorization,
+                    Authorization {
+                        rule: e.rule,
+                        session: e.session,
+                        valid_until: e.valid_until,
+                        ceiling: e.ceiling,
+                        prescriber: e.decision.actor.id,
+                        used: false,
+                    },
+                );
+            }
             ClientEvent::OngoingCareRecorded(e) => {
                 self.hold(e.session, SessionKind::OngoingCare, e.span, e.therapist);
             }
@@ -393,7 +476,7 @@ impl Aggregate for ClientRecord {
 fn permitted_roles(body: &CommandBody) -> &'static [Role] {
     use Role::*;
     match body {
-        CommandBody::RegisterClient(_) => &[FrontDesk, Therapist],
+        CommandBody::RegisterClient(_) | CommandBody::ReferClient(_) => &[FrontDesk, Therapist],
         CommandBody::RecordIntake(_)
         | CommandBody::RecordPreparation(_)
         | CommandBody::RecordExploration(_)
@@ -401,7 +484,8 @@ fn permitted_roles(body: &CommandBody) -> &'static [Role] {
         | CommandBody::RecordOngoingCare(_) => &[Therapist],
         CommandBody::RecordMedicalEvaluation(_)
         | CommandBody::IssuePrescription(_)
-        | CommandBody::AdjustDose(_) => &[Prescriber],
+        | CommandBody::AdjustDose(_)
+        | CommandBody::AuthorizeOverride(_) => &[Prescriber],
         CommandBody::RecordConsent(_)
         | CommandBody::RecordOutcomeMeasure(_)
         | CommandBody::RecordExternalTreatment(_)
@@ -421,13 +505,16 @@ fn permitted_roles(body: &CommandBody) -> &'static [Role] {
 fn amending_roles(event_type: &str) -> &'static [Role] {
     use Role::*;
     match event_type {
-        "ClientRegistered" => &[FrontDesk, Therapist],
+        "ClientRegistered" | "ClientReferred" => &[FrontDesk, Therapist],
         "IntakeRecorded"
         | "PreparationRecorded"
         | "ExplorationRecorded"
         | "IntegrationRecorded"
         | "OngoingCareRecorded" => &[Therapist],
-        "MedicalEvaluationRecorded" | "PrescriptionIssued" | "DoseAdjusted" => &[Prescriber],
+        "MedicalEvaluationRecorded"
+        | "PrescriptionIssued"
+        | "DoseAdjusted"
+        | "OverrideAuthorized" => &[Prescriber],
         "ConsentRecorded"
         | "OutcomeMeasureRecorded"
         | "ExternalTreatmentRecorded"
@@ -463,52 +550,31 @@ impl Ctx<'_> {
         self.command.issued_at.date_naive()
     }
 
-    /// A soft stop (or prescriber-override rule) was hit: pass it when the
-    /// command carries an authorized override for it, else refuse.
-    fn stop(
-        &mut self,
-        rule: Rule,
-        finding: String,
-        prescriber: Option<&UserId>,
-    ) -> Result<(), ClientError> {
+    /// A soft stop was hit: pass it when the command carries an override
+    /// reason for it, else refuse. (Prescriber-override rules are passed
+    /// only through an authorization on the record:
+    /// `ClientRecord::authorized_override`.)
+    fn stop(&mut self, rule: Rule, finding: String) -> Result<(), ClientError> {
+        debug_assert_eq!(rule.severity(), Severity::Soft);
         let Some(ov) = self.command.overrides.iter().find(|o| o.rule == rule) else {
-            let hint = match rule.severity() {
-                Severity::Hard => "",
-                Severity::Soft => "; resend with an override reason to proceed",
-                Severity::PrescriberOverride => {
-                    "; needs an override with a reason from the client's prescriber"
-                }
-            };
-            return Err(ClientError::refuse(rule, format!("{finding}{hint}")));
+            return Err(ClientError::refuse(
+                rule,
+                format!("{finding}; resend with an override reason to proceed"),
+            ));
         };
-        let authorized_by = match rule.severity() {
-            Severity::Hard => return Err(ClientError::refuse(rule, finding)),
-            Severity::Soft => self.actor().id.clone(),
-            Severity::PrescriberOverride => {
-                let actor = self.actor();
-                let by = if actor.role == Role::Prescriber {
-                    Some(actor.id.clone())
-                } else {
-                    ov.authorized_by.clone()
-                };
-                match (by, prescriber) {
-                    (Some(by), Some(p)) if &by == p => by,
-                    (Some(by), None) if actor.role == Role::Prescriber && by == actor.id => by,
-                    _ => {
-                        return Err(ClientError::refuse(
-                            Rule::OverrideNotAuthorized,
-                            format!(
-                                "an override of {rule} must be given by the client's prescriber"
-                            ),
-                        ));
-                    }
-                }
-            }
-        };
+        if ov.authorization.is_some() {
+            return Err(ClientError::invalid(
+                "overrides.authorization",
+                format!(
+                    "{rule} is passed with a reason alone; authorizations are for prescriber-override rules"
+                ),
+            ));
+        }
         self.overrides.push(AppliedOverride {
             rule,
             reason: ov.reason.clone(),
-            authorized_by,
+            authorized_by: self.actor().id.clone(),
+            authorization: None,
             finding,
         });
         Ok(())
@@ -612,6 +678,10 @@ impl ClientRecord {
                 ),
             );
         }
+        // Who may act on this client is decided here, on the same state
+        // the command is decided on: no race with a registration or a
+        // referral can slip between a check and the decision.
+        self.check_access(&command)?;
         match (&command.body, self.is_registered()) {
             (CommandBody::RegisterClient(_), true) => {
                 return refuse(
@@ -649,6 +719,7 @@ impl ClientRecord {
         let decision = match &mut event {
             ClientEvent::ClientRegistered(e) => &mut e.decision,
             ClientEvent::IntakeRecorded(e) => &mut e.decision,
+            ClientEvent::ClientReferred(e) => &mut e.decision,
             ClientEvent::MedicalEvaluationRecorded(e) => &mut e.decision,
             ClientEvent::PrescriptionIssued(e) => &mut e.decision,
             ClientEvent::ConsentRecorded(e) => &mut e.decision,
@@ -657,6 +728,7 @@ impl ClientRecord {
             ClientEvent::ExplorationRecorded(e) => &mut e.decision,
             ClientEvent::IntegrationRecorded(e) => &mut e.decision,
             ClientEvent::DoseAdjusted(e) => &mut e.decision,
+            ClientEvent::OverrideAuthorized(e) => &mut e.decision,
             ClientEvent::OutcomeMeasureRecorded(e) => &mut e.decision,
             ClientEvent::OngoingCareRecorded(e) => &mut e.decision,
             ClientEvent::ExternalTreatmentRecorded(e) => &mut e.decision,
@@ -684,6 +756,10 @@ impl ClientRecord {
         Ok(match &command.body {
             CommandBody::RegisterClient(c) => {
                 ctx.not_in_future("date_of_birth", c.date_of_birth)?;
+                Self::check_staff(services, &c.therapist, Role::Therapist).await?;
+                if let Some(p) = &c.prescriber {
+                    Self::check_staff(services, p, Role::Prescriber).await?;
+                }
                 ClientEvent::ClientRegistered(ClientRegistered {
                     decision: d,
                     client_id: c.client_id.clone(),
@@ -705,6 +781,21 @@ impl ClientRecord {
                     diagnoses: c.diagnoses.clone(),
                     notes: c.notes.clone(),
                     charge: ctx.charge(BillableService::Intake, &c.span)?,
+                })
+            }
+            CommandBody::ReferClient(c) => {
+                if self.prescriber.as_ref() == Some(&c.prescriber) {
+                    return refuse(
+                        Rule::ReferralUnchanged,
+                        format!("the client is already referred to {}", c.prescriber),
+                    );
+                }
+                Self::check_staff(services, &c.prescriber, Role::Prescriber).await?;
+                ClientEvent::ClientReferred(ClientReferred {
+                    decision: d,
+                    prescriber: c.prescriber.clone(),
+                    previous: self.prescriber.clone(),
+                    note: c.note.clone(),
                 })
             }
             CommandBody::RecordMedicalEvaluation(c) => {
@@ -838,13 +929,16 @@ impl ClientRecord {
                     }
                     let threshold = ctx.policy.bp_threshold;
                     if c.bp_before().is_above(threshold) {
-                        ctx.stop(
+                        self.authorized_override(
+                            ctx,
                             Rule::ExplorationBloodPressureAboveThreshold,
                             format!(
                                 "pre-dose blood pressure {} is above the threshold {threshold}",
                                 c.bp_before()
                             ),
-                            Some(&rx.prescriber),
+                            c.session(),
+                            c.span().date(),
+                            c.bp_before(),
                         )?;
                     }
                     let previous: Vec<DateTime<Utc>> = self
@@ -928,7 +1022,6 @@ impl ClientRecord {
                             "the integration is more than {} days after its exploration",
                             ctx.policy.integration_window_days
                         ),
-                        None,
                     )?;
                 }
                 ClientEvent::IntegrationRecorded(IntegrationRecorded {
@@ -958,6 +1051,56 @@ impl ClientRecord {
                     prescription: rx.id.clone(),
                     from: rx.ordered,
                     to: c.dose,
+                    reason: c.reason.clone(),
+                })
+            }
+            CommandBody::AuthorizeOverride(c) => {
+                if c.rule.severity() != Severity::PrescriberOverride {
+                    return Err(ClientError::invalid(
+                        "rule",
+                        format!(
+                            "{} is not a prescriber-override rule (soft stops are passed with an override reason)",
+                            c.rule
+                        ),
+                    ));
+                }
+                if self.authorizations.contains_key(&c.authorization) {
+                    return refuse(
+                        Rule::IdInUse,
+                        format!("authorization id {} is already used", c.authorization),
+                    );
+                }
+                if c.valid_until < ctx.today() {
+                    return Err(ClientError::invalid(
+                        "valid_until",
+                        "must not be in the past",
+                    ));
+                }
+                if let Some(s) = self.sessions.get(&c.session) {
+                    if s.kind != SessionKind::Exploration {
+                        return refuse(
+                            Rule::SessionKindMismatch,
+                            format!(
+                                "session {} is a {} session, not exploration",
+                                c.session,
+                                s.kind.as_str()
+                            ),
+                        );
+                    }
+                    if s.status != SessionStatus::Scheduled {
+                        return refuse(
+                            Rule::SessionNotOpen,
+                            format!("session {} is already {}", c.session, status_word(s.status)),
+                        );
+                    }
+                }
+                ClientEvent::OverrideAuthorized(OverrideAuthorized {
+                    decision: d,
+                    authorization: c.authorization.clone(),
+                    rule: c.rule,
+                    session: c.session.clone(),
+                    valid_until: c.valid_until,
+                    ceiling: c.ceiling,
                     reason: c.reason.clone(),
                 })
             }
@@ -1057,6 +1200,19 @@ impl ClientRecord {
                     );
                 };
                 let roles = amending_roles(&target.amendable_as);
+                if !roles.contains(&command.actor.role)
+                    && !command.actor.role.reads_clinical_records()
+                {
+                    // Not even which kind of entry it is.
+                    return refuse(
+                        Rule::RoleNotPermitted,
+                        format!(
+                            "entry {} is not one that {} may amend",
+                            c.entry,
+                            command.actor.role.as_str()
+                        ),
+                    );
+                }
                 if !roles.contains(&command.actor.role) {
                     return refuse(
                         Rule::RoleNotPermitted,
@@ -1093,6 +1249,125 @@ impl ClientRecord {
                 })
             }
         })
+    }
+
+    /// Therapists act on the clients assigned to them (and register
+    /// clients to themselves); prescribers on the clients referred to them.
+    /// An unknown client answers like another's, so the refusal tells
+    /// nothing about which records exist.
+    fn check_access(&self, command: &Command) -> Result<(), ClientError> {
+        let actor = &command.actor;
+        match actor.role {
+            Role::Therapist => {
+                if let CommandBody::RegisterClient(c) = &command.body {
+                    if c.therapist != actor.id {
+                        return refuse(
+                            Rule::ClientNotAssigned,
+                            "a therapist registers clients to themselves",
+                        );
+                    }
+                    return Ok(());
+                }
+                if self.therapist.as_ref() != Some(&actor.id) {
+                    return refuse(Rule::ClientNotAssigned, Rule::ClientNotAssigned.summary());
+                }
+            }
+            Role::Prescriber => {
+                if self.prescriber.as_ref() != Some(&actor.id) {
+                    return refuse(Rule::ClientNotReferred, Rule::ClientNotReferred.summary());
+                }
+            }
+            Role::FrontDesk | Role::Auditor | Role::Admin => {}
+        }
+        Ok(())
+    }
+
+    /// A user named by a command as therapist or prescriber must be an
+    /// active account of that role.
+    async fn check_staff(
+        services: &Services,
+        user: &UserId,
+        role: Role,
+    ) -> Result<(), ClientError> {
+        if services.staff_role(user).await? == Some(role) {
+            Ok(())
+        } else {
+            refuse(
+                Rule::StaffUnknown,
+                format!("{user} is not an active {} account", role.as_str()),
+            )
+        }
+    }
+
+    /// A prescriber-override rule was hit: pass it only when the command's
+    /// override for it references an authorization that the client's
+    /// current prescriber recorded on this record, for this rule and
+    /// session, unused, still valid on the session's date, and whose
+    /// ceiling (if any) the reading does not exceed.
+    fn authorized_override(
+        &self,
+        ctx: &mut Ctx<'_>,
+        rule: Rule,
+        finding: String,
+        session: &SessionId,
+        day: NaiveDate,
+        reading: BloodPressure,
+    ) -> Result<(), ClientError> {
+        let Some(ov) = ctx.command.overrides.iter().find(|o| o.rule == rule) else {
+            return refuse(
+                rule,
+                format!(
+                    "{finding}; needs the client's prescriber's authorization for this session (AuthorizeOverride), referenced by an override"
+                ),
+            );
+        };
+        let not_authorized = |message: String| refuse(Rule::OverrideNotAuthorized, message);
+        let Some(id) = &ov.authorization else {
+            return not_authorized(format!(
+                "an override of {rule} must reference the authorization the client's prescriber recorded on this record"
+            ));
+        };
+        let Some(a) = self.authorizations.get(id) else {
+            return not_authorized(format!("authorization {id} does not exist in this record"));
+        };
+        if a.rule != rule {
+            return not_authorized(format!("authorization {id} is for {}, not {rule}", a.rule));
+        }
+        if &a.session != session {
+            return not_authorized(format!(
+                "authorization {id} covers session {}, not {session}",
+                a.session
+            ));
+        }
+        if a.used {
+            return not_authorized(format!("authorization {id} was already used"));
+        }
+        if day > a.valid_until {
+            return not_authorized(format!(
+                "authorization {id} was valid until {}",
+                a.valid_until
+            ));
+        }
+        if self.prescriber.as_ref() != Some(&a.prescriber) {
+            return not_authorized(format!(
+                "authorization {id} was given by a prescriber the client is no longer referred to"
+            ));
+        }
+        if let Some(ceiling) = a.ceiling
+            && reading.is_above(ceiling)
+        {
+            return not_authorized(format!(
+                "pre-dose blood pressure {reading} is above the ceiling {ceiling} that authorization {id} allows"
+            ));
+        }
+        ctx.overrides.push(AppliedOverride {
+            rule,
+            reason: ov.reason.clone(),
+            authorized_by: a.prescriber.clone(),
+            authorization: Some(id.clone()),
+            finding,
+        });
+        Ok(())
     }
 
     fn scheduled(
@@ -1184,7 +1459,6 @@ impl ClientRecord {
             ctx.stop(
                 Rule::ExplorationTooSoon,
                 format!("explorations are to be at least {min_days} days apart"),
-                None,
             )?;
         }
         Ok(())
@@ -1196,7 +1470,6 @@ impl ClientRecord {
             ctx.stop(
                 Rule::ExplorationBeyondProtocolMaximum,
                 format!("the protocol maximum of {max} dosed explorations is reached"),
-                None,
             )?;
         }
         Ok(())
@@ -1288,6 +1561,7 @@ impl ClientRecord {
         services: &Services,
         c: &ScheduleSession,
     ) -> Result<(), ClientError> {
+        Self::check_staff(services, &c.therapist, Role::Therapist).await?;
         let bookings = services.therapist_bookings(&c.therapist, &c.span).await?;
         let clash = bookings
             .iter()

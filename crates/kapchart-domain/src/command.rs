@@ -12,9 +12,9 @@ use sha2::{Digest, Sha256};
 
 use crate::rules::Rule;
 use crate::types::{
-    BloodPressure, Cents, ClientId, CommandId, DateRange, Icd10Code, LotNumber, Milligrams,
-    OutcomeMeasure, ParseError, PaymentId, PersonName, PrescriptionId, SessionId, Text, TimeSpan,
-    UserId,
+    AuthorizationId, BloodPressure, Cents, ClientId, CommandId, DateRange, Icd10Code, LotNumber,
+    Milligrams, OutcomeMeasure, ParseError, PaymentId, PersonName, PrescriptionId, SessionId, Text,
+    TimeSpan, UserId,
 };
 
 /// Staff roles.
@@ -46,6 +46,13 @@ impl Role {
     /// Every role's name, as serialized.
     pub const NAMES: [&'static str; 5] =
         ["therapist", "prescriber", "front_desk", "auditor", "admin"];
+
+    /// Whether the role may read clinical records (of the clients it may
+    /// read at all). Refusals to the others carry only the rule's neutral
+    /// summary.
+    pub fn reads_clinical_records(self) -> bool {
+        matches!(self, Role::Therapist | Role::Prescriber | Role::Auditor)
+    }
 
     /// The role's name as serialized.
     pub fn as_str(self) -> &'static str {
@@ -85,8 +92,12 @@ pub struct Actor {
     pub role: Role,
 }
 
-/// A reason to go past a soft stop (or, given by a prescriber, a
-/// prescriber-override rule).
+/// A reason to go past a soft stop, or, for a prescriber-override rule, the
+/// prescriber's authorization on the record that allows going past it.
+///
+/// Nobody's authority is taken from the request: a prescriber-override rule
+/// is passed only by referencing an `AuthorizeOverride` entry that the
+/// client's prescriber recorded with their own credential.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Override {
@@ -94,10 +105,10 @@ pub struct Override {
     pub rule: Rule,
     /// Why.
     pub reason: Text,
-    /// For prescriber-override rules issued by someone else: the prescriber
-    /// who authorized it.
+    /// For prescriber-override rules: the authorization the client's
+    /// prescriber recorded on this record for this rule and session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorized_by: Option<UserId>,
+    pub authorization: Option<AuthorizationId>,
 }
 
 /// A command to one client's record.
@@ -134,7 +145,22 @@ impl Command {
         self.overrides.push(Override {
             rule,
             reason,
-            authorized_by: None,
+            authorization: None,
+        });
+        self
+    }
+
+    /// Adds an override that references a prescriber's authorization.
+    pub fn with_authorized_override(
+        mut self,
+        rule: Rule,
+        reason: Text,
+        authorization: AuthorizationId,
+    ) -> Self {
+        self.overrides.push(Override {
+            rule,
+            reason,
+            authorization: Some(authorization),
         });
         self
     }
@@ -168,6 +194,8 @@ pub enum CommandBody {
     RegisterClient(RegisterClient),
     /// Mental health intake with the KAP therapist.
     RecordIntake(RecordIntake),
+    /// Refers the client to a named prescriber (therapist or front desk).
+    ReferClient(ReferClient),
     /// Medical evaluation with the affiliated prescriber.
     RecordMedicalEvaluation(RecordMedicalEvaluation),
     /// A ketamine prescription.
@@ -188,6 +216,9 @@ pub enum CommandBody {
     RecordIntegration(RecordIntegration),
     /// Changes the ordered dose.
     AdjustDose(AdjustDose),
+    /// The client's prescriber authorizes going past a prescriber-override
+    /// rule for one session.
+    AuthorizeOverride(AuthorizeOverride),
     /// A PHQ-9, GAD-7, PCL-5 or BDI-II score.
     RecordOutcomeMeasure(RecordOutcomeMeasure),
     /// An ongoing care session held.
@@ -212,6 +243,7 @@ impl CommandBody {
         match self {
             CommandBody::RegisterClient(_) => "RegisterClient",
             CommandBody::RecordIntake(_) => "RecordIntake",
+            CommandBody::ReferClient(_) => "ReferClient",
             CommandBody::RecordMedicalEvaluation(_) => "RecordMedicalEvaluation",
             CommandBody::IssuePrescription(_) => "IssuePrescription",
             CommandBody::RecordConsent(_) => "RecordConsent",
@@ -222,6 +254,7 @@ impl CommandBody {
             CommandBody::ScheduleIntegration(_) => "ScheduleIntegration",
             CommandBody::RecordIntegration(_) => "RecordIntegration",
             CommandBody::AdjustDose(_) => "AdjustDose",
+            CommandBody::AuthorizeOverride(_) => "AuthorizeOverride",
             CommandBody::RecordOutcomeMeasure(_) => "RecordOutcomeMeasure",
             CommandBody::RecordOngoingCare(_) => "RecordOngoingCare",
             CommandBody::RecordExternalTreatment(_) => "RecordExternalTreatment",
@@ -249,6 +282,19 @@ pub struct RegisterClient {
     /// The referred prescriber, if known yet.
     #[serde(default)]
     pub prescriber: Option<UserId>,
+}
+
+/// Refers the client to a prescriber: only the prescriber the client is
+/// referred to may evaluate, prescribe, adjust doses, authorize overrides
+/// or read the chart. A new referral replaces the previous one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferClient {
+    /// The prescriber: an active prescriber account.
+    pub prescriber: UserId,
+    /// Why, or what the prescriber is asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
 }
 
 /// Outcome of the mental health intake.
@@ -288,8 +334,8 @@ pub enum Clearance {
     NotCleared,
 }
 
-/// Medical evaluation by the prescriber (the actor), who becomes the
-/// client's prescriber.
+/// Medical evaluation by the prescriber (the actor), who must be the
+/// prescriber the client is referred to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordMedicalEvaluation {
@@ -714,6 +760,30 @@ pub struct AdjustDose {
     /// The dose ordered for the next exploration.
     pub dose: Milligrams,
     /// Why.
+    pub reason: Text,
+}
+
+/// The client's prescriber (the actor) authorizes one session to go past a
+/// prescriber-override rule, e.g. a dose with pre-dose blood pressure above
+/// the practice threshold. The therapist's `RecordExploration` then
+/// references it by id in its override; it is used once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeOverride {
+    /// Chosen by the prescriber; unique in the client's record.
+    pub authorization: AuthorizationId,
+    /// The rule: one whose severity is `prescriber_override`.
+    pub rule: Rule,
+    /// The exploration session it covers: a scheduled exploration of the
+    /// client, or the id the exploration will be recorded under.
+    pub session: SessionId,
+    /// The last day it may be used (the session's date must not be later).
+    pub valid_until: NaiveDate,
+    /// For the blood-pressure rule: the highest pre-dose reading the
+    /// prescriber authorizes (both figures); none means any reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<BloodPressure>,
+    /// The prescriber's clinical reason.
     pub reason: Text,
 }
 

@@ -18,8 +18,8 @@ use crate::command::{
 use crate::policy::BillableService;
 use crate::rules::Rule;
 use crate::types::{
-    BloodPressure, Cents, ClientId, CommandId, DateRange, Icd10Code, Milligrams, OutcomeMeasure,
-    PaymentId, PersonName, PrescriptionId, SessionId, Text, TimeSpan, UserId,
+    AuthorizationId, BloodPressure, Cents, ClientId, CommandId, DateRange, Icd10Code, Milligrams,
+    OutcomeMeasure, PaymentId, PersonName, PrescriptionId, SessionId, Text, TimeSpan, UserId,
 };
 
 /// The current version of every event type. Bump per type when its shape
@@ -54,8 +54,17 @@ pub struct AppliedOverride {
     pub rule: Rule,
     /// Why.
     pub reason: Text,
-    /// Who authorized it (the actor, or the prescriber they named).
+    /// Who authorized it: the actor for a soft stop; for a
+    /// prescriber-override rule, the prescriber whose `OverrideAuthorized`
+    /// entry is referenced by `authorization`. (Events written before
+    /// authorizations existed carry no `authorization`; their
+    /// `authorized_by` was named by the request: see docs/domain.md.)
     pub authorized_by: UserId,
+    /// The prescriber's authorization this override used, if the rule
+    /// needs one. An optional field added within version 1: rows without
+    /// it read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<AuthorizationId>,
     /// What the rule found, e.g. "pre-dose blood pressure 150/95 is above 140/90".
     pub finding: String,
 }
@@ -111,6 +120,8 @@ pub enum ClientEvent {
     ClientRegistered(ClientRegistered),
     /// Mental health intake held.
     IntakeRecorded(IntakeRecorded),
+    /// Referred to a prescriber.
+    ClientReferred(ClientReferred),
     /// Medical evaluation done.
     MedicalEvaluationRecorded(MedicalEvaluationRecorded),
     /// Prescription issued.
@@ -127,6 +138,8 @@ pub enum ClientEvent {
     IntegrationRecorded(IntegrationRecorded),
     /// Ordered dose changed.
     DoseAdjusted(DoseAdjusted),
+    /// The prescriber authorized one session past a prescriber-override rule.
+    OverrideAuthorized(OverrideAuthorized),
     /// Outcome measure scored.
     OutcomeMeasureRecorded(OutcomeMeasureRecorded),
     /// Ongoing care session held.
@@ -151,6 +164,7 @@ impl ClientEvent {
         match self {
             ClientEvent::ClientRegistered(_) => "ClientRegistered",
             ClientEvent::IntakeRecorded(_) => "IntakeRecorded",
+            ClientEvent::ClientReferred(_) => "ClientReferred",
             ClientEvent::MedicalEvaluationRecorded(_) => "MedicalEvaluationRecorded",
             ClientEvent::PrescriptionIssued(_) => "PrescriptionIssued",
             ClientEvent::ConsentRecorded(_) => "ConsentRecorded",
@@ -159,6 +173,7 @@ impl ClientEvent {
             ClientEvent::ExplorationRecorded(_) => "ExplorationRecorded",
             ClientEvent::IntegrationRecorded(_) => "IntegrationRecorded",
             ClientEvent::DoseAdjusted(_) => "DoseAdjusted",
+            ClientEvent::OverrideAuthorized(_) => "OverrideAuthorized",
             ClientEvent::OutcomeMeasureRecorded(_) => "OutcomeMeasureRecorded",
             ClientEvent::OngoingCareRecorded(_) => "OngoingCareRecorded",
             ClientEvent::ExternalTreatmentRecorded(_) => "ExternalTreatmentRecorded",
@@ -175,6 +190,7 @@ impl ClientEvent {
         match self {
             ClientEvent::ClientRegistered(e) => &e.decision,
             ClientEvent::IntakeRecorded(e) => &e.decision,
+            ClientEvent::ClientReferred(e) => &e.decision,
             ClientEvent::MedicalEvaluationRecorded(e) => &e.decision,
             ClientEvent::PrescriptionIssued(e) => &e.decision,
             ClientEvent::ConsentRecorded(e) => &e.decision,
@@ -183,6 +199,7 @@ impl ClientEvent {
             ClientEvent::ExplorationRecorded(e) => &e.decision,
             ClientEvent::IntegrationRecorded(e) => &e.decision,
             ClientEvent::DoseAdjusted(e) => &e.decision,
+            ClientEvent::OverrideAuthorized(e) => &e.decision,
             ClientEvent::OutcomeMeasureRecorded(e) => &e.decision,
             ClientEvent::OngoingCareRecorded(e) => &e.decision,
             ClientEvent::ExternalTreatmentRecorded(e) => &e.decision,
@@ -255,6 +272,44 @@ pub struct IntakeRecorded {
     pub notes: Text,
     /// Charge.
     pub charge: Charge,
+}
+
+/// The client was referred to a prescriber (replacing any earlier referral).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientReferred {
+    /// Decision (the actor made the referral).
+    pub decision: Decision,
+    /// The prescriber referred to.
+    pub prescriber: UserId,
+    /// The prescriber referred to before, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<UserId>,
+    /// Why, or what the prescriber is asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
+}
+
+/// The client's prescriber (the decision's actor) authorized one session
+/// past a prescriber-override rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideAuthorized {
+    /// Decision (the actor is the prescriber).
+    pub decision: Decision,
+    /// The authorization's id in this record.
+    pub authorization: AuthorizationId,
+    /// The rule it lets a session past.
+    pub rule: Rule,
+    /// The exploration session it covers.
+    pub session: SessionId,
+    /// The last day it may be used.
+    pub valid_until: NaiveDate,
+    /// The highest pre-dose blood pressure authorized, if limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceiling: Option<BloodPressure>,
+    /// The prescriber's reason.
+    pub reason: Text,
 }
 
 /// Medical evaluation done.

@@ -22,7 +22,8 @@ mod types;
 mod wire;
 
 pub use aggregate::{
-    ActivePrescription, ClientRecord, ExplorationState, Phase, SessionState, SessionStatus,
+    ActivePrescription, Authorization, ClientRecord, ExplorationState, Phase, SessionState,
+    SessionStatus,
 };
 pub use command::*;
 pub use error::ClientError;

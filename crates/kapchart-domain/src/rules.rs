@@ -18,13 +18,15 @@ pub enum Severity {
     /// rule; the override is recorded on the event and flagged in compliance
     /// reports.
     Soft,
-    /// The command is refused unless it carries an override given by the
-    /// client's prescriber (or is issued by a prescriber) with a reason.
+    /// The command is refused unless its override references an
+    /// authorization that the client's prescriber recorded on the client's
+    /// record (`AuthorizeOverride`) for this rule and session, still valid
+    /// and not used.
     PrescriberOverride,
 }
 
 macro_rules! rules {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, $summary:literal; )*) => {
         /// A rule of the record, identified by a stable code.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum Rule {
@@ -45,6 +47,13 @@ macro_rules! rules {
                 match self { $(Rule::$variant => Severity::$severity,)* }
             }
 
+            /// A neutral description of the rule: no fact of any record,
+            /// safe to show to a role that may not read the client's
+            /// clinical record.
+            pub fn summary(self) -> &'static str {
+                match self { $(Rule::$variant => $summary,)* }
+            }
+
             /// The rule with this code.
             pub fn from_code(code: &str) -> Option<Rule> {
                 match code { $($code => Some(Rule::$variant),)* _ => None }
@@ -55,69 +64,107 @@ macro_rules! rules {
 
 rules! {
     /// Every command but RegisterClient needs a registered client.
-    ClientNotRegistered = "client.not_registered", Hard;
+    ClientNotRegistered = "client.not_registered", Hard, "the client is not registered";
     /// A client is registered once.
-    ClientAlreadyRegistered = "client.already_registered", Hard;
+    ClientAlreadyRegistered = "client.already_registered", Hard, "the client is already registered";
     /// Nothing but amendments and payments is recorded for a discharged client.
-    ClientDischarged = "client.discharged", Hard;
+    ClientDischarged = "client.discharged", Hard, "the client is discharged: only amendments and payments can be recorded";
     /// The actor's role may not issue this command.
-    RoleNotPermitted = "role.not_permitted", Hard;
+    RoleNotPermitted = "role.not_permitted", Hard, "your role may not issue this command";
     /// A command id already used for a different command.
-    CommandIdReused = "command.id_reused", Hard;
+    CommandIdReused = "command.id_reused", Hard, "this command id was already used for a different command";
     /// A session, prescription or payment id already used for this client.
-    IdInUse = "id.in_use", Hard;
+    IdInUse = "id.in_use", Hard, "this id is already used in the client's record";
     /// A session id that does not exist for this client.
-    SessionUnknown = "session.unknown", Hard;
+    SessionUnknown = "session.unknown", Hard, "the session does not exist for this client";
     /// The session was already held, cancelled or marked no-show.
-    SessionNotOpen = "session.not_open", Hard;
+    SessionNotOpen = "session.not_open", Hard, "the session was already held, cancelled or marked no-show";
     /// The session was scheduled as another kind of session.
-    SessionKindMismatch = "session.kind_mismatch", Hard;
+    SessionKindMismatch = "session.kind_mismatch", Hard, "the session was scheduled as another kind of session";
     /// The client already has a session at an overlapping time.
-    SessionOverlap = "session.overlap", Hard;
+    SessionOverlap = "session.overlap", Hard, "the client already has a session at an overlapping time";
     /// A no-show is recorded only once the session has started.
-    SessionNotStarted = "session.not_started", Hard;
+    SessionNotStarted = "session.not_started", Hard, "a no-show is recorded only once the session has started";
     /// The therapist has another client's session at an overlapping time.
-    TherapistDoubleBooked = "schedule.therapist_double_booked", Hard;
+    TherapistDoubleBooked = "schedule.therapist_double_booked", Hard, "the therapist has another client's session at an overlapping time";
     /// Preparation needs an intake that found the client suitable.
-    PreparationIntakeNotSuitable = "preparation.intake_not_suitable", Hard;
+    PreparationIntakeNotSuitable = "preparation.intake_not_suitable", Hard, "the record does not allow a preparation session yet";
     /// A prescription needs a medical evaluation that cleared the client.
-    PrescriptionMedicalNotCleared = "prescription.medical_not_cleared", Hard;
+    PrescriptionMedicalNotCleared = "prescription.medical_not_cleared", Hard, "the record does not allow a prescription yet";
     /// No prescription is active for the date (none, or outside its dates).
-    PrescriptionNoneActive = "prescription.none_active", Hard;
+    PrescriptionNoneActive = "prescription.none_active", Hard, "the record has no prescription in force for this";
     /// Exploration needs an intake that found the client suitable.
-    ExplorationIntakeNotSuitable = "exploration.intake_not_suitable", Hard;
+    ExplorationIntakeNotSuitable = "exploration.intake_not_suitable", Hard, "the record does not allow an exploration yet";
     /// Exploration needs a medical evaluation that cleared the client.
-    ExplorationMedicalNotCleared = "exploration.medical_not_cleared", Hard;
+    ExplorationMedicalNotCleared = "exploration.medical_not_cleared", Hard, "the record does not allow an exploration yet";
     /// Exploration needs signed consent on file.
-    ExplorationNoConsent = "exploration.no_consent", Hard;
+    ExplorationNoConsent = "exploration.no_consent", Hard, "the record does not allow an exploration yet";
     /// Exploration needs at least one completed preparation session.
-    ExplorationNoPreparation = "exploration.no_preparation", Hard;
+    ExplorationNoPreparation = "exploration.no_preparation", Hard, "the record does not allow an exploration yet";
     /// The active prescription has no authorized sessions left.
-    ExplorationNoSessionsLeft = "exploration.no_sessions_left", Hard;
+    ExplorationNoSessionsLeft = "exploration.no_sessions_left", Hard, "the record does not allow another exploration";
     /// A dosed exploration needs the previous dosed exploration integrated.
-    ExplorationPreviousNotIntegrated = "exploration.previous_not_integrated", Hard;
+    ExplorationPreviousNotIntegrated = "exploration.previous_not_integrated", Hard, "the record does not allow another exploration yet";
     /// Pre-dose blood pressure above the policy threshold.
-    ExplorationBloodPressureAboveThreshold = "exploration.bp_above_threshold", PrescriberOverride;
+    ExplorationBloodPressureAboveThreshold = "exploration.bp_above_threshold", PrescriberOverride, "a clinical safety rule needs the prescriber's authorization";
     /// Explorations closer together than the policy minimum.
-    ExplorationTooSoon = "exploration.too_soon", Soft;
+    ExplorationTooSoon = "exploration.too_soon", Soft, "explorations are closer together than the practice's policy allows";
     /// More dosed explorations than the policy's protocol maximum.
-    ExplorationBeyondProtocolMaximum = "exploration.beyond_protocol_maximum", Soft;
+    ExplorationBeyondProtocolMaximum = "exploration.beyond_protocol_maximum", Soft, "the protocol's maximum number of explorations is reached";
     /// In-practice doses are sublingual; IV and IM are recorded as external.
-    DoseRouteNotInPractice = "dose.route_not_in_practice", Hard;
+    DoseRouteNotInPractice = "dose.route_not_in_practice", Hard, "in-practice doses are sublingual";
     /// A dose outside the prescription's range.
-    DoseOutsideRange = "dose.outside_range", Hard;
+    DoseOutsideRange = "dose.outside_range", Hard, "the dose is outside what the prescription allows";
     /// A change from the last dose larger than the prescription's maximum step.
-    DoseStepTooLarge = "dose.step_too_large", Hard;
+    DoseStepTooLarge = "dose.step_too_large", Hard, "the dose change is larger than the prescription allows";
     /// An integration must name an exploration the client has had.
-    IntegrationUnknownExploration = "integration.unknown_exploration", Hard;
+    IntegrationUnknownExploration = "integration.unknown_exploration", Hard, "the integration must name an exploration of this client";
     /// An integration later than the policy window after its exploration.
-    IntegrationLate = "integration.late", Soft;
+    IntegrationLate = "integration.late", Soft, "the integration is later than the practice's policy window";
     /// Ongoing care follows an integrated exploration.
-    OngoingCareProtocolNotStarted = "ongoing_care.protocol_not_started", Hard;
+    OngoingCareProtocolNotStarted = "ongoing_care.protocol_not_started", Hard, "the record does not allow ongoing care yet";
     /// An amendment must reference an existing entry of this client.
-    AmendmentUnknownEntry = "amendment.unknown_entry", Hard;
-    /// An override of a prescriber-override rule not given by the prescriber.
-    OverrideNotAuthorized = "override.not_authorized", Hard;
+    AmendmentUnknownEntry = "amendment.unknown_entry", Hard, "the entry to amend is not one you may amend in this record";
+    /// An override of a prescriber-override rule that does not reference a
+    /// valid, unused authorization of the client's prescriber for this rule
+    /// and session.
+    OverrideNotAuthorized = "override.not_authorized", Hard, "the override is not backed by a valid authorization of the client's prescriber";
+    /// A therapist acts only on clients assigned to them, and registers
+    /// clients to themselves.
+    ClientNotAssigned = "client.not_assigned", Hard, "this client's record is not assigned to you";
+    /// A prescriber acts only on clients referred to them.
+    ClientNotReferred = "client.not_referred", Hard, "this client's record is not referred to you";
+    /// A referral to the prescriber the client is already referred to.
+    ReferralUnchanged = "referral.unchanged", Hard, "the client is already referred to this prescriber";
+    /// A therapist or prescriber named by a command must be an active
+    /// account of that role.
+    StaffUnknown = "staff.unknown", Hard, "the named staff member is not an active account of the role needed";
+}
+
+impl Rule {
+    /// Whether the rule's full message speaks only of what the front desk
+    /// sees anyway (registration, bookings, payments, ids, staff): shown in
+    /// full to every role. Other refusals to a role that may not read
+    /// clinical records carry only [`Rule::summary`].
+    pub fn is_about_records_front_desk_sees(self) -> bool {
+        matches!(
+            self,
+            Rule::ClientNotRegistered
+                | Rule::ClientAlreadyRegistered
+                | Rule::ClientDischarged
+                | Rule::RoleNotPermitted
+                | Rule::CommandIdReused
+                | Rule::IdInUse
+                | Rule::SessionUnknown
+                | Rule::SessionNotOpen
+                | Rule::SessionKindMismatch
+                | Rule::SessionOverlap
+                | Rule::SessionNotStarted
+                | Rule::TherapistDoubleBooked
+                | Rule::ReferralUnchanged
+                | Rule::StaffUnknown
+        )
+    }
 }
 
 impl fmt::Display for Rule {

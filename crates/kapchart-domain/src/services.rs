@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use crate::command::Role;
 use crate::policy::PracticeSettings;
 use crate::types::{ClientId, SessionId, TimeSpan, UserId};
 
@@ -38,6 +39,11 @@ pub trait PracticeServices: Send + Sync + fmt::Debug {
     /// The practice's settings: every policy and fee schedule version.
     async fn settings(&self) -> Result<Arc<PracticeSettings>, ServiceError>;
 
+    /// The role of an active staff account, or `None` when `user` names no
+    /// account or a disabled one. Commands that name a therapist or a
+    /// prescriber (registration, referral, bookings) are decided on it.
+    async fn staff_role(&self, user: &UserId) -> Result<Option<Role>, ServiceError>;
+
     /// The therapist's open (scheduled or held) sessions, of any client,
     /// that overlap `span`, read from the schedule projection.
     async fn therapist_bookings(
@@ -50,20 +56,39 @@ pub trait PracticeServices: Send + Sync + fmt::Debug {
 /// The aggregate's `Services`: a shared handle to the practice.
 pub type Services = Arc<dyn PracticeServices>;
 
-/// An in-memory practice: fixed settings and each therapist's bookings.
+/// An in-memory practice: fixed settings, a staff directory and each
+/// therapist's bookings.
 #[derive(Debug)]
 pub struct InMemoryPractice {
     settings: Arc<PracticeSettings>,
+    staff: Mutex<BTreeMap<UserId, Role>>,
     bookings: Mutex<BTreeMap<UserId, Vec<Booking>>>,
 }
 
 impl InMemoryPractice {
-    /// A practice with these settings and no bookings.
+    /// A practice with these settings, no staff and no bookings.
     pub fn new(settings: PracticeSettings) -> Self {
         Self {
             settings: Arc::new(settings),
+            staff: Mutex::new(BTreeMap::new()),
             bookings: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Adds (or changes) an active staff member.
+    pub fn enrol(&self, user: UserId, role: Role) {
+        self.staff
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(user, role);
+    }
+
+    /// Removes a staff member (as a disabled account).
+    pub fn disable(&self, user: &UserId) {
+        self.staff
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(user);
     }
 
     /// Adds a booking for a therapist.
@@ -81,6 +106,15 @@ impl InMemoryPractice {
 impl PracticeServices for InMemoryPractice {
     async fn settings(&self) -> Result<Arc<PracticeSettings>, ServiceError> {
         Ok(Arc::clone(&self.settings))
+    }
+
+    async fn staff_role(&self, user: &UserId) -> Result<Option<Role>, ServiceError> {
+        Ok(self
+            .staff
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(user)
+            .copied())
     }
 
     async fn therapist_bookings(

@@ -121,6 +121,12 @@ id_type!(
     CommandId,
     "command id"
 );
+id_type!(
+    /// A prescriber's authorization on one client's record (to go past a
+    /// prescriber-override rule for one session).
+    AuthorizationId,
+    "authorization id"
+);
 
 /// A whole, positive number of milligrams. Clinical bounds never live here:
 /// they come from the prescription.

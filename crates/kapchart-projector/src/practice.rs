@@ -1,5 +1,6 @@
 //! The practice as a client's record consults it on a database: settings,
-//! and each therapist's bookings read from the schedule view.
+//! the staff accounts (who is an active therapist or prescriber), and each
+//! therapist's bookings read from the schedule view.
 //!
 //! The brief's cross-client rule: a therapist is not double-booked, judged
 //! against the schedule projection at command time. The view is caught up
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::Days;
 use kapchart_domain::{
-    Booking, ClientId, PracticeServices, PracticeSettings, ServiceError, SessionId, TimeSpan,
+    Booking, ClientId, PracticeServices, PracticeSettings, Role, ServiceError, SessionId, TimeSpan,
     UserId,
 };
 use kapchart_views::{SessionRow, ViewName, kinds};
@@ -46,6 +47,16 @@ fn unavailable(what: &str) -> ServiceError {
 impl PracticeServices for ProjectedPractice {
     async fn settings(&self) -> Result<Arc<PracticeSettings>, ServiceError> {
         Ok(Arc::clone(&self.settings))
+    }
+
+    async fn staff_role(&self, user: &UserId) -> Result<Option<Role>, ServiceError> {
+        let account = kapchart_store::accounts::find_user(self.projector.database(), user)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "staff check: reading the accounts failed");
+                ServiceError("the staff accounts could not be read".to_owned())
+            })?;
+        Ok(account.filter(|a| !a.disabled).map(|a| a.role))
     }
 
     async fn therapist_bookings(

@@ -313,6 +313,36 @@ pub async fn list_users(db: &Database) -> Result<Vec<Account>, StoreError> {
     Ok(accounts)
 }
 
+/// One account by user id, disabled or not; `None` when there is none.
+///
+/// # Errors
+/// [`StoreError::Unreadable`] for a stored row that cannot be read back; a
+/// store error otherwise.
+pub async fn find_user(db: &Database, user: &UserId) -> Result<Option<Account>, StoreError> {
+    let row: Option<UserRow> = match db {
+        Database::Postgres(pool) => {
+            sqlx::query_as(
+                "SELECT user_id, role, display_name, disabled_at, created_at \
+                 FROM users WHERE user_id = $1",
+            )
+            .bind(user.as_str())
+            .fetch_optional(pool)
+            .await
+        }
+        Database::Sqlite(pool) => {
+            sqlx::query_as(
+                "SELECT user_id, role, display_name, disabled_at, created_at \
+                 FROM users WHERE user_id = ?1",
+            )
+            .bind(user.as_str())
+            .fetch_optional(pool)
+            .await
+        }
+    }
+    .map_err(StoreError::query)?;
+    row.map(UserRow::decode).transpose()
+}
+
 /// The account a bearer token belongs to, if the token is known, unexpired
 /// at `at`, not revoked, and its user not disabled.
 ///

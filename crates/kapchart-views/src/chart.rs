@@ -46,6 +46,9 @@ pub struct OverrideView {
     pub reason: String,
     /// Who authorized it.
     pub authorized_by: String,
+    /// The prescriber's authorization it used, if the rule needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<String>,
     /// What the rule found.
     pub finding: String,
 }
@@ -231,6 +234,31 @@ pub struct DoseAdjustmentItem {
     pub stamp: Stamp,
 }
 
+/// A prescriber's authorization to go past a prescriber-override rule for
+/// one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationItem {
+    /// Its id in the record.
+    pub authorization: String,
+    /// The rule.
+    pub rule: kapchart_domain::Rule,
+    /// The exploration session it covers.
+    pub session: String,
+    /// The last day it may be used.
+    pub valid_until: NaiveDate,
+    /// The highest pre-dose blood pressure authorized, if limited.
+    pub ceiling: Option<kapchart_domain::BloodPressure>,
+    /// The prescriber who gave it.
+    pub prescriber: String,
+    /// The prescriber's reason.
+    pub reason: String,
+    /// The entry whose override used it, if any.
+    pub used_by: Option<u64>,
+    /// Source entry.
+    #[serde(flatten)]
+    pub stamp: Stamp,
+}
+
 /// Blood pressure before and after an exploration (mmHg).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BloodPressureItem {
@@ -357,6 +385,8 @@ pub struct ChartRow {
     pub doses: Vec<DoseItem>,
     /// Changes of the ordered dose, in order.
     pub dose_adjustments: Vec<DoseAdjustmentItem>,
+    /// Prescribers' authorizations past prescriber-override rules, in order.
+    pub authorizations: Vec<AuthorizationItem>,
     /// Blood pressure at every exploration.
     pub blood_pressure: Vec<BloodPressureItem>,
     /// Outcome measures, in order recorded.
@@ -430,6 +460,7 @@ impl ChartFold {
                         rule: o.rule,
                         reason: o.reason.as_str().to_owned(),
                         authorized_by: o.authorized_by.to_string(),
+                        authorization: o.authorization.as_ref().map(ToString::to_string),
                         finding: o.finding.clone(),
                     })
                     .collect(),
@@ -486,6 +517,7 @@ impl ChartFold {
             consent: None,
             doses: Vec::new(),
             dose_adjustments: Vec::new(),
+            authorizations: Vec::new(),
             blood_pressure: Vec::new(),
             outcome_measures: Vec::new(),
             sessions: Vec::new(),
@@ -499,7 +531,36 @@ impl ChartFold {
         for r in &self.entries {
             progress.apply(&r.event);
             let st = || stamp(r.sequence, r.recorded_at);
+            for used in r
+                .event
+                .decision()
+                .overrides
+                .iter()
+                .filter_map(|o| o.authorization.as_ref())
+            {
+                if let Some(a) = chart
+                    .authorizations
+                    .iter_mut()
+                    .find(|a| a.authorization == used.as_str())
+                {
+                    a.used_by = Some(r.sequence);
+                }
+            }
             match &r.event {
+                ClientEvent::ClientReferred(_) => {}
+                ClientEvent::OverrideAuthorized(e) => {
+                    chart.authorizations.push(AuthorizationItem {
+                        authorization: e.authorization.to_string(),
+                        rule: e.rule,
+                        session: e.session.to_string(),
+                        valid_until: e.valid_until,
+                        ceiling: e.ceiling,
+                        prescriber: e.decision.actor.id.to_string(),
+                        reason: e.reason.as_str().to_owned(),
+                        used_by: None,
+                        stamp: st(),
+                    });
+                }
                 ClientEvent::ClientRegistered(e) => {
                     chart.registration = Some(RegistrationItem {
                         name: e.name.as_str().to_owned(),

@@ -382,9 +382,13 @@ impl ProgressFold {
                 self.prescriber = e.prescriber.as_ref().map(ToString::to_string);
             }
             ClientEvent::IntakeRecorded(e) => self.intake = Some(e.finding),
+            ClientEvent::ClientReferred(e) => self.prescriber = Some(e.prescriber.to_string()),
             ClientEvent::MedicalEvaluationRecorded(e) => {
                 self.medical = Some(e.finding);
-                self.prescriber = Some(e.prescriber.to_string());
+                // Records from before referral was an act of its own.
+                if self.prescriber.is_none() {
+                    self.prescriber = Some(e.prescriber.to_string());
+                }
             }
             ClientEvent::PrescriptionIssued(e) => {
                 self.prescription = Some(RxFold {

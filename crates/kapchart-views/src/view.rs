@@ -497,6 +497,8 @@ pub fn event_day(event: &ClientEvent, meta: &EventMeta) -> NaiveDate {
         ClientEvent::ClientRegistered(_)
         | ClientEvent::PrescriptionIssued(_)
         | ClientEvent::DoseAdjusted(_)
+        | ClientEvent::ClientReferred(_)
+        | ClientEvent::OverrideAuthorized(_)
         | ClientEvent::SessionCancelled(_)
         | ClientEvent::NoShowRecorded(_)
         | ClientEvent::EntryAmended(_) => meta.recorded_at.date_naive(),

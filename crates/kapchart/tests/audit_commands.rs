@@ -46,7 +46,15 @@ on_both_engines!(
 /// every day in the bodies lies before it.
 async fn record(url: &str, commands: &[(&str, &str, &str, &str, Value)]) {
     let db = Database::open(url).await.expect("the test database opens");
-    let services: Services = Arc::new(InMemoryPractice::new(PracticeSettings::standard()));
+    // Every actor of the commands is an active account of its role.
+    let practice = InMemoryPractice::new(PracticeSettings::standard());
+    for (_, _, actor, role, _) in commands {
+        practice.enrol(
+            kapchart_domain::UserId::parse(actor).expect("a valid user id"),
+            role.parse().expect("a valid role"),
+        );
+    }
+    let services: Services = Arc::new(practice);
     let cqrs = db.client_cqrs(kapchart_store::system_clock(), services);
     for (client, id, actor, role, body) in commands {
         let json = json!({

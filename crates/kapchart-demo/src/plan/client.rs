@@ -8,15 +8,16 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use kapchart_domain::{
-    Actor, AdjustDose, Administration, AdverseEvent, AdverseSeverity, BdiIiScore, BloodPressure,
-    CancelReason, CancelSession, Cents, Clearance, CommandBody, DateRange, Departure,
-    DischargeClient, DischargeReason, Dosing, Drug, Gad7Score, Icd10Code, IssuePrescription,
-    LotNumber, Milligrams, OutcomeMeasure, Override, Payer, PaymentId, PaymentMethod, Pcl5Score,
-    PersonName, Phq9Score, PrescriptionId, RawRecordExploration, RecordConsent, RecordExploration,
-    RecordExternalTreatment, RecordIntake, RecordIntegration, RecordMedicalEvaluation,
-    RecordNoShow, RecordOngoingCare, RecordOutcomeMeasure, RecordPayment, RecordPreparation, Role,
-    Route, Rule, ScheduleIntegration, ScheduleSession, SessionCount, SessionId, Suitability, Text,
-    TimeSpan, UserId,
+    Actor, AdjustDose, Administration, AdverseEvent, AdverseSeverity, AuthorizationId,
+    AuthorizeOverride, BdiIiScore, BloodPressure, CancelReason, CancelSession, Cents, Clearance,
+    CommandBody, DateRange, Departure, DischargeClient, DischargeReason, Dosing, Drug, Gad7Score,
+    Icd10Code, IssuePrescription, LotNumber, Milligrams, OutcomeMeasure, Override, Payer,
+    PaymentId, PaymentMethod, Pcl5Score, PersonName, Phq9Score, PrescriptionId,
+    RawRecordExploration, RecordConsent, RecordExploration, RecordExternalTreatment, RecordIntake,
+    RecordIntegration, RecordMedicalEvaluation, RecordNoShow, RecordOngoingCare,
+    RecordOutcomeMeasure, RecordPayment, RecordPreparation, ReferClient, Role, Route, Rule,
+    ScheduleIntegration, ScheduleSession, SessionCount, SessionId, Suitability, Text, TimeSpan,
+    UserId,
 };
 
 use crate::calendar::{Calendar, SLOTS, SlotKey, SlotKind};
@@ -101,6 +102,8 @@ pub(super) struct Planner<'s> {
     pub(super) steps: Vec<DraftStep>,
     last_at: DateTime<Utc>,
     pub(super) register: Option<RegisterTemplate>,
+    /// Referred to the prescriber after registration (`ReferClient`).
+    referred_later: bool,
     counters: BTreeMap<&'static str, u32>,
     /// Scheduled sessions not yet held or cancelled, with their slots.
     open: BTreeMap<SessionId, SlotKey>,
@@ -160,6 +163,7 @@ impl<'s> Planner<'s> {
             steps: Vec::new(),
             last_at: day0,
             register: None,
+            referred_later: false,
             counters: BTreeMap::new(),
             open: BTreeMap::new(),
             insured,
@@ -283,14 +287,23 @@ impl<'s> Planner<'s> {
         step: usize,
         rule: Rule,
         reason: &str,
-        by: Option<UserId>,
+        authorization: Option<AuthorizationId>,
     ) -> Res<()> {
         self.steps[step].overrides.push(Override {
             rule,
             reason: Text::new(reason)?,
-            authorized_by: by,
+            authorization,
         });
         Ok(())
+    }
+
+    /// Whether the client is referred to a prescriber yet.
+    fn referred(&self) -> bool {
+        self.referred_later
+            || self
+                .register
+                .as_ref()
+                .is_some_and(|r| r.prescriber.is_some())
     }
 
     /// The command at `step` books `span` in `key` for the therapist.
@@ -598,6 +611,26 @@ impl<'s> Planner<'s> {
 
     fn medical(&mut self, day: i64, finding: Clearance, notes: Text) -> Res<()> {
         let at = self.t(day, self.rng.range(10 * 60, 15 * 60));
+        if !self.referred() {
+            // Referred by the therapist or the front desk before the
+            // prescriber sees the client: only the referred prescriber
+            // may evaluate.
+            let who = if self.rng.chance(50) {
+                Who::Therapist
+            } else {
+                Who::FrontDesk
+            };
+            let note = self.text(REFERRAL_NOTE)?;
+            self.cmd(
+                at - Duration::days(self.rng.range(2, 5)),
+                who,
+                CommandBody::ReferClient(ReferClient {
+                    prescriber: self.prescriber_id(),
+                    note: Some(note),
+                }),
+            );
+            self.referred_later = true;
+        }
         let step = self.cmd(
             at,
             Who::Prescriber,
@@ -1214,8 +1247,13 @@ impl<'s> Planner<'s> {
         };
         let body = CommandBody::RecordExploration(RecordExploration::try_from(raw)?);
         let mut at = at;
+        let authorization = if high {
+            Some(AuthorizationId::parse(&format!("bp-{}", b.session))?)
+        } else {
+            None
+        };
         if high && self.rng.chance(40) {
-            // Sent without the prescriber's override first.
+            // Sent without the prescriber's authorization first.
             let step = self.refused(
                 at,
                 Who::Therapist,
@@ -1227,17 +1265,39 @@ impl<'s> Planner<'s> {
             }
             at = self.at_of(step) + self.minutes(8, 15);
         }
+        if let Some(id) = &authorization {
+            // The prescriber, consulted during the session (or after the
+            // refusal above), authorizes this session's dose with their
+            // own credential.
+            let when = if at > span.end() {
+                at
+            } else {
+                span.start() + self.minutes(5, 12)
+            };
+            let step = self.cmd(
+                when,
+                Who::Prescriber,
+                CommandBody::AuthorizeOverride(AuthorizeOverride {
+                    authorization: id.clone(),
+                    rule: Rule::ExplorationBloodPressureAboveThreshold,
+                    session: b.session.clone(),
+                    valid_until: span.date(),
+                    ceiling: Some(BloodPressure::new(160, 100)?),
+                    reason: self.text(BP_OVERRIDE_REASON)?,
+                }),
+            );
+            at = self.at_of(step) + self.minutes(3, 8);
+        }
         let step = self.cmd(at, Who::Therapist, body);
         if b.too_soon {
             self.override_with(step, Rule::ExplorationTooSoon, TOO_SOON_REASON, None)?;
         }
         if high {
-            let by = self.prescriber_id();
             self.override_with(
                 step,
                 Rule::ExplorationBloodPressureAboveThreshold,
-                BP_OVERRIDE_REASON,
-                Some(by),
+                BP_PROCEED_REASON,
+                authorization,
             )?;
         }
         if let Some(rx) = self.rx.as_mut() {
