@@ -447,7 +447,8 @@ async fn each_role_is_refused_what_it_must_not_see_or_do() {
         .command(&s.other_therapist, "client-2", "c-97", &register)
         .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
-    // A role the record's rules refuse: the front desk cannot dose.
+    // A role the record's rules refuse: the front desk cannot dose. The
+    // record decides; the answer is 403 with the rule.
     let r = app
         .command(
             &s.front_desk,
@@ -456,8 +457,8 @@ async fn each_role_is_refused_what_it_must_not_see_or_do() {
             &body(exploration("x2", 9, Some(150), bp(120, 80))),
         )
         .await;
-    assert_eq!(r.status, 422, "{}", r.body);
-    assert_eq!(r.code(), "refused");
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.code(), "forbidden");
     assert_eq!(r.body["error"]["rule"], "role.not_permitted");
     assert_eq!(app.events().await, events, "nothing written");
     // No read was logged for a refused read.

@@ -39,6 +39,9 @@ impl ProjectedPractice {
     }
 }
 
+/// How long a booking waits for committed events the feed still holds back.
+const CATCH_UP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+
 fn unavailable(what: &str) -> ServiceError {
     ServiceError(format!("the schedule view could not be read ({what})"))
 }
@@ -64,10 +67,25 @@ impl PracticeServices for ProjectedPractice {
         therapist: &UserId,
         span: &TimeSpan,
     ) -> Result<Vec<Booking>, ServiceError> {
-        self.projector.catch_up().await.map_err(|e| {
-            tracing::error!(error = %e, "double-booking check: catch-up failed");
-            unavailable("catch-up")
-        })?;
+        // Every booking committed before this command is seen, even while
+        // another transaction anywhere on the server holds the feed back
+        // (PostgreSQL's horizon is cluster-wide): wait for those, within a
+        // bound. A booking still held back after it is a race the schedule
+        // report flags.
+        let behind = self
+            .projector
+            .catch_up_fully(CATCH_UP_PATIENCE)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "double-booking check: catch-up failed");
+                unavailable("catch-up")
+            })?;
+        if behind > 0 {
+            tracing::warn!(
+                behind,
+                "double-booking check: the schedule view is still behind committed events"
+            );
+        }
         // Sessions are filed under the day they start: one that overlaps
         // the span starts at most a day before it (no session is that long).
         let first = span
