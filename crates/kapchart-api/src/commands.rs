@@ -32,7 +32,8 @@ pub struct CommandRequest {
     #[schema(value_type = String, pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", max_length = 64)]
     pub id: CommandId,
     /// Reasons given for going past soft stops: `{"rule": code, "reason":
-    /// text, "authorized_by"?: prescriber id}`.
+    /// text}`; for a prescriber-override rule also `"authorization"`: the
+    /// id of the prescriber's `AuthorizeOverride` entry on this record.
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub overrides: Vec<Override>,
