@@ -104,6 +104,7 @@ pub struct Override {
     /// The rule being overridden.
     pub rule: Rule,
     /// Why.
+    #[serde(deserialize_with = "crate::input::text")]
     pub reason: Text,
     /// For prescriber-override rules: the authorization the client's
     /// prescriber recorded on this record for this rule and session.
@@ -120,6 +121,7 @@ pub struct Command {
     /// Who issues it.
     pub actor: Actor,
     /// When it was issued. The domain has no clock: this is "now".
+    #[serde(deserialize_with = "crate::input::instant")]
     pub issued_at: DateTime<Utc>,
     /// Reasons given for going past soft stops.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -274,8 +276,10 @@ pub struct RegisterClient {
     /// Must equal the id of the record it is sent to (checked at the edge).
     pub client_id: ClientId,
     /// Legal name.
+    #[serde(deserialize_with = "crate::input::name")]
     pub name: PersonName,
     /// Date of birth; not after the day of registration.
+    #[serde(deserialize_with = "crate::input::date")]
     pub date_of_birth: NaiveDate,
     /// The client's KAP therapist.
     pub therapist: UserId,
@@ -293,7 +297,11 @@ pub struct ReferClient {
     /// The prescriber: an active prescriber account.
     pub prescriber: UserId,
     /// Why, or what the prescriber is asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::input::opt_text"
+    )]
     pub note: Option<Text>,
 }
 
@@ -314,6 +322,7 @@ pub struct RecordIntake {
     /// Session id for the intake.
     pub session: SessionId,
     /// When it was held.
+    #[serde(deserialize_with = "crate::input::span")]
     pub span: TimeSpan,
     /// Whether KAP suits the client.
     pub finding: Suitability,
@@ -321,6 +330,7 @@ pub struct RecordIntake {
     #[serde(default)]
     pub diagnoses: Vec<Icd10Code>,
     /// Clinical notes.
+    #[serde(deserialize_with = "crate::input::text")]
     pub notes: Text,
 }
 
@@ -340,10 +350,12 @@ pub enum Clearance {
 #[serde(deny_unknown_fields)]
 pub struct RecordMedicalEvaluation {
     /// Day of the evaluation.
+    #[serde(deserialize_with = "crate::input::date")]
     pub evaluated_on: NaiveDate,
     /// Whether the client is cleared.
     pub finding: Clearance,
     /// Clinical notes.
+    #[serde(deserialize_with = "crate::input::text")]
     pub notes: Text,
 }
 
@@ -485,12 +497,15 @@ pub struct IssuePrescription {
     /// Drug.
     pub drug: Drug,
     /// Days it covers.
+    #[serde(deserialize_with = "crate::input::date_range")]
     pub valid: DateRange,
     /// Dose bounds.
+    #[serde(deserialize_with = "crate::input::dosing")]
     pub dosing: Dosing,
     /// Exploration sessions it authorizes.
     pub authorized_sessions: SessionCount,
     /// Instructions.
+    #[serde(deserialize_with = "crate::input::text")]
     pub instructions: Text,
 }
 
@@ -499,8 +514,10 @@ pub struct IssuePrescription {
 #[serde(deny_unknown_fields)]
 pub struct RecordConsent {
     /// Day signed.
+    #[serde(deserialize_with = "crate::input::date")]
     pub signed_on: NaiveDate,
     /// Which consent form (version or title).
+    #[serde(deserialize_with = "crate::input::label")]
     pub form: Text,
 }
 
@@ -511,6 +528,7 @@ pub struct ScheduleSession {
     /// New session id.
     pub session: SessionId,
     /// When.
+    #[serde(deserialize_with = "crate::input::span")]
     pub span: TimeSpan,
     /// With whom.
     pub therapist: UserId,
@@ -523,12 +541,16 @@ pub struct RecordPreparation {
     /// The session (scheduled before, or new).
     pub session: SessionId,
     /// When it was held.
+    #[serde(deserialize_with = "crate::input::span")]
     pub span: TimeSpan,
     /// Intentions set.
+    #[serde(deserialize_with = "crate::input::text")]
     pub intentions: Text,
     /// Aftercare plan.
+    #[serde(deserialize_with = "crate::input::text")]
     pub aftercare_plan: Text,
     /// Notes.
+    #[serde(deserialize_with = "crate::input::text")]
     pub notes: Text,
 }
 
@@ -609,23 +631,26 @@ pub struct RawRecordExploration {
     /// The session (scheduled before, or new).
     pub session: SessionId,
     /// When it was held (arrival to discharge).
+    #[serde(deserialize_with = "crate::input::span")]
     pub span: TimeSpan,
     /// The dose given, if any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::administration")]
     pub administration: Option<Administration>,
     /// Why no dose was given (required without an administration).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::opt_text")]
     pub not_dosed_reason: Option<Text>,
     /// Blood pressure before dosing.
     pub bp_before: BloodPressure,
     /// Blood pressure after.
     pub bp_after: BloodPressure,
     /// Observations.
+    #[serde(deserialize_with = "crate::input::text")]
     pub observations: Text,
     /// Adverse events, if any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::adverse_events")]
     pub adverse_events: Vec<AdverseEvent>,
     /// Discharge time.
+    #[serde(deserialize_with = "crate::input::instant")]
     pub discharged_at: DateTime<Utc>,
     /// How the client went home.
     pub departure: Departure,
@@ -732,6 +757,7 @@ pub struct ScheduleIntegration {
     /// New session id.
     pub session: SessionId,
     /// When.
+    #[serde(deserialize_with = "crate::input::span")]
     pub span: TimeSpan,
     /// With whom.
     pub therapist: UserId,
@@ -746,10 +772,12 @@ pub struct RecordIntegration {
     /// The session (scheduled before, or new).
     pub session: SessionId,
     /// When it was held.
+    #[serde(deserialize_with = "crate::input::span")]
     pub span: TimeSpan,
     /// The exploration it integrates.
     pub exploration: SessionId,
     /// Notes.
+    #[serde(deserialize_with = "crate::input::text")]
     pub notes: Text,
 }
 
@@ -758,8 +786,10 @@ pub struct RecordIntegration {
 #[serde(deny_unknown_fields)]
 pub struct AdjustDose {
     /// The dose ordered for the next exploration.
+    #[serde(deserialize_with = "crate::input::dose")]
     pub dose: Milligrams,
     /// Why.
+    #[serde(deserialize_with = "crate::input::text")]
     pub reason: Text,
 }
 
@@ -778,12 +808,14 @@ pub struct AuthorizeOverride {
     /// client, or the id the exploration will be recorded under.
     pub session: SessionId,
     /// The last day it may be used (the session's date must not be later).
+    #[serde(deserialize_with = "crate::input::date")]
     pub valid_until: NaiveDate,
     /// For the blood-pressure rule: the highest pre-dose reading the
     /// prescriber authorizes (both figures); none means any reading.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ceiling: Option<BloodPressure>,
     /// The prescriber's clinical reason.
+    #[serde(deserialize_with = "crate::input::text")]
     pub reason: Text,
 }
 
@@ -794,6 +826,7 @@ pub struct RecordOutcomeMeasure {
     /// Instrument and score.
     pub measure: OutcomeMeasure,
     /// Day administered.
+    #[serde(deserialize_with = "crate::input::date")]
     pub administered_on: NaiveDate,
 }
 
@@ -804,8 +837,10 @@ pub struct RecordOngoingCare {
     /// Session id.
     pub session: SessionId,
     /// When it was held.
+    #[serde(deserialize_with = "crate::input::span")]
     pub span: TimeSpan,
     /// Notes.
+    #[serde(deserialize_with = "crate::input::text")]
     pub notes: Text,
 }
 
@@ -814,15 +849,18 @@ pub struct RecordOngoingCare {
 #[serde(deny_unknown_fields)]
 pub struct RecordExternalTreatment {
     /// Day of treatment.
+    #[serde(deserialize_with = "crate::input::date")]
     pub treated_on: NaiveDate,
     /// The affiliate provider.
+    #[serde(deserialize_with = "crate::input::label")]
     pub provider: Text,
     /// Route.
     pub route: Route,
     /// Dose, if reported.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::opt_dose")]
     pub dose: Option<Milligrams>,
     /// Notes.
+    #[serde(deserialize_with = "crate::input::text")]
     pub notes: Text,
 }
 
@@ -847,7 +885,7 @@ pub struct CancelSession {
     /// Why.
     pub reason: CancelReason,
     /// Details, if any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::input::opt_text")]
     pub note: Option<Text>,
 }
 
@@ -885,49 +923,23 @@ pub enum Payer {
 
 /// A payment received (front desk).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawRecordPayment")]
+#[serde(deny_unknown_fields)]
 pub struct RecordPayment {
     /// Payment id.
     pub payment: PaymentId,
-    /// Amount, more than zero.
+    /// Amount: more than zero, at most $100,000.00.
+    #[serde(deserialize_with = "crate::input::payment")]
     pub amount: Cents,
     /// Method.
     pub method: PaymentMethod,
     /// Who paid.
     pub payer: Payer,
     /// Day received.
+    #[serde(deserialize_with = "crate::input::date")]
     pub received_on: NaiveDate,
     /// A session it pays for, if any.
-    pub session: Option<SessionId>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRecordPayment {
-    payment: PaymentId,
-    amount: Cents,
-    method: PaymentMethod,
-    payer: Payer,
-    received_on: NaiveDate,
     #[serde(default)]
-    session: Option<SessionId>,
-}
-
-impl TryFrom<RawRecordPayment> for RecordPayment {
-    type Error = ParseError;
-    fn try_from(r: RawRecordPayment) -> Result<Self, ParseError> {
-        if r.amount.get() == 0 {
-            return Err(ParseError::new("payment", "amount must be more than zero"));
-        }
-        Ok(Self {
-            payment: r.payment,
-            amount: r.amount,
-            method: r.method,
-            payer: r.payer,
-            received_on: r.received_on,
-            session: r.session,
-        })
-    }
+    pub session: Option<SessionId>,
 }
 
 /// Corrects an entry by appending (HIPAA 164.526): the original stays
@@ -936,10 +948,13 @@ impl TryFrom<RawRecordPayment> for RecordPayment {
 #[serde(deny_unknown_fields)]
 pub struct AmendEntry {
     /// Sequence number of the entry amended (1-based, as stored).
+    #[serde(deserialize_with = "crate::input::entry")]
     pub entry: u64,
     /// Why it is amended.
+    #[serde(deserialize_with = "crate::input::text")]
     pub reason: Text,
     /// The corrected content.
+    #[serde(deserialize_with = "crate::input::text")]
     pub corrected_content: Text,
 }
 
@@ -962,10 +977,12 @@ pub enum DischargeReason {
 #[serde(deny_unknown_fields)]
 pub struct DischargeClient {
     /// Day of discharge.
+    #[serde(deserialize_with = "crate::input::date")]
     pub discharged_on: NaiveDate,
     /// Why.
     pub reason: DischargeReason,
     /// Discharge summary.
+    #[serde(deserialize_with = "crate::input::text")]
     pub summary: Text,
 }
 

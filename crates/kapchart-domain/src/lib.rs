@@ -15,6 +15,7 @@ mod aggregate;
 mod command;
 mod error;
 mod event;
+pub mod input;
 mod policy;
 mod rules;
 mod services;

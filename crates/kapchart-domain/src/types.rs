@@ -129,7 +129,8 @@ id_type!(
 );
 
 /// A whole, positive number of milligrams. Clinical bounds never live here:
-/// they come from the prescription.
+/// they come from the prescription. A dose a client sends is at most
+/// [`crate::input::MAX_DOSE_MG`], a representation bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "u32")]
 pub struct Milligrams(u32);
@@ -178,7 +179,11 @@ impl fmt::Display for Milligrams {
     }
 }
 
-/// Money as a non-negative whole number of US cents.
+/// Money as a whole number of US cents, from 0 to [`Cents::MAX`].
+///
+/// What a client may send is bounded further (a payment is at most
+/// $100,000.00: [`crate::input::MAX_PAYMENT_CENTS`]); this type holds every
+/// amount ever stored.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
@@ -186,7 +191,12 @@ impl fmt::Display for Milligrams {
 pub struct Cents(i64);
 
 impl Cents {
-    /// Cents, refusing negative amounts.
+    /// The largest amount: 2^53 − 1 cents (about $90 trillion), the largest
+    /// integer every JSON reader and the audit chain's canonical JSON hold
+    /// exactly. No amount beyond it was ever stored (the chain refuses it).
+    pub const MAX: Cents = Cents((1 << 53) - 1);
+
+    /// Cents, refusing negative amounts and amounts above [`Cents::MAX`].
     pub fn new(cents: i64) -> Result<Self, ParseError> {
         if cents < 0 {
             return Err(ParseError::new(
@@ -194,10 +204,24 @@ impl Cents {
                 format!("must not be negative, got {cents} cents"),
             ));
         }
+        if cents > Self::MAX.0 {
+            return Err(ParseError::new(
+                "amount",
+                format!("must be at most {} cents, got {cents}", Self::MAX.0),
+            ));
+        }
         Ok(Self(cents))
     }
 
-    /// Whole dollars.
+    /// The sum, or `None` beyond [`Cents::MAX`]: never wrapped or saturated.
+    pub fn checked_add(self, other: Cents) -> Option<Cents> {
+        self.0
+            .checked_add(other.0)
+            .filter(|sum| *sum <= Self::MAX.0)
+            .map(Self)
+    }
+
+    /// Whole dollars (at most `u32::MAX` dollars: far below [`Cents::MAX`]).
     pub fn dollars(dollars: u32) -> Self {
         Self(i64::from(dollars) * 100)
     }
@@ -404,7 +428,9 @@ pub enum OutcomeMeasure {
 /// Free text written by staff (notes, reasons, observations): trimmed,
 /// 1 to 20,000 characters, no control characters but line breaks and tabs
 /// (PostgreSQL's jsonb cannot hold NUL). Its content is clinical and never
-/// logged.
+/// logged. Text a client sends is also held to [`crate::input::check_text`]
+/// (no bidirectional embedding, override or isolate controls); text stored
+/// before that rule still reads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Text(String);
@@ -457,6 +483,9 @@ impl From<Text> for String {
 }
 
 /// A person's name: trimmed, 1 to 200 characters, no control characters.
+/// A name a client sends is also held to [`crate::input::check_name`] (no
+/// invisible or direction-changing characters); names stored before that
+/// rule still read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PersonName(String);
@@ -588,7 +617,9 @@ impl From<Icd10Code> for String {
     }
 }
 
-/// A span of time with its end after its start, at most 24 hours long.
+/// A span of time with its end after its start, at most 24 hours long. A
+/// span a client sends also lies within [`crate::input::check_instant`]'s
+/// years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawTimeSpan")]
 pub struct TimeSpan {
@@ -656,7 +687,8 @@ impl TimeSpan {
     }
 }
 
-/// An inclusive range of calendar dates, `until` not before `from`.
+/// An inclusive range of calendar dates, `until` not before `from`. A range
+/// a client sends also lies within [`crate::input::check_date`]'s years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawDateRange")]
 pub struct DateRange {
@@ -731,9 +763,18 @@ mod tests {
     }
 
     #[test]
-    fn cents_refuse_negative() {
+    fn cents_refuse_negative_and_beyond_max() {
         assert_eq!(Cents::dollars(175).get(), 17_500);
         assert!(Cents::new(-1).is_err());
+        assert_eq!(Cents::new((1 << 53) - 1), Ok(Cents::MAX));
+        assert!(Cents::new(1 << 53).is_err());
+        assert!(Cents::new(i64::MAX).is_err());
+        assert!(serde_json::from_str::<Cents>("9007199254740992").is_err());
+        assert!(Cents::dollars(u32::MAX) < Cents::MAX);
+        let one = Cents::new(1).unwrap();
+        assert_eq!(Cents::MAX.checked_add(Cents::default()), Some(Cents::MAX));
+        assert_eq!(Cents::MAX.checked_add(one), None);
+        assert_eq!(one.checked_add(one).map(Cents::get), Some(2));
         assert_eq!(
             Cents::new(17_505).map(|c| c.to_string()),
             Ok("$175.05".into())

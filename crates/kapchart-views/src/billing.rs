@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cpt::billing_code;
 use crate::kinds;
+use crate::money::Total;
 use crate::view::{EventMeta, MakeRow};
 
 /// A charge for a held session (row kind `charge`, key = session id, day =
@@ -92,14 +93,17 @@ pub struct AccountRow {
     pub diagnoses: Vec<String>,
     /// Charges recorded.
     pub charges: u32,
-    /// Their total, cents.
-    pub charges_cents: i64,
+    /// Their total, cents; `None` (`null`) when the sum is beyond what
+    /// kapchart represents ([`crate::MoneyOverflow`]): never a wrapped or
+    /// saturated number.
+    pub charges_cents: Option<i64>,
     /// Payments recorded.
     pub payments: u32,
-    /// Their total, cents.
-    pub payments_cents: i64,
-    /// Charges minus payments, cents (negative: in credit).
-    pub balance_cents: i64,
+    /// Their total, cents; `None` as for `charges_cents`.
+    pub payments_cents: Option<i64>,
+    /// Charges minus payments, cents (negative: in credit); `None` when
+    /// either total is.
+    pub balance_cents: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,8 +230,8 @@ impl BillingFold {
 
     pub(crate) fn rows<R: MakeRow>(&self, client_id: &str) -> Vec<R> {
         let mut rows = Vec::with_capacity(self.charges.len() + self.payments.len() + 1);
-        let mut charged = 0i64;
-        let mut paid = 0i64;
+        let mut charged = Ok(Total::default());
+        let mut paid = Ok(Total::default());
         for (session, c) in &self.charges {
             let code = billing_code(c.charge.service, c.minutes);
             let data = ChargeRow {
@@ -246,7 +250,7 @@ impl BillingFold {
                 sequence: c.sequence,
                 recorded_at: c.recorded_at,
             };
-            charged += data.amount_cents;
+            charged = charged.and_then(|t: Total| t.plus(data.amount_cents));
             rows.push(R::make(
                 kinds::CHARGE,
                 session.clone(),
@@ -266,7 +270,7 @@ impl BillingFold {
                 sequence: p.sequence,
                 recorded_at: p.recorded_at,
             };
-            paid += p.amount_cents;
+            paid = paid.and_then(|t: Total| t.plus(p.amount_cents));
             rows.push(R::make(
                 kinds::PAYMENT,
                 payment.clone(),
@@ -275,6 +279,7 @@ impl BillingFold {
             ));
         }
         if self.registered || !rows.is_empty() {
+            let balance = charged.and_then(|c| paid.and_then(|p| c.minus(p.cents())));
             let data = AccountRow {
                 client_id: client_id.to_owned(),
                 name: self.name.clone(),
@@ -282,10 +287,10 @@ impl BillingFold {
                 therapist: self.therapist.clone(),
                 diagnoses: self.diagnoses.clone(),
                 charges: self.charges.len() as u32,
-                charges_cents: charged,
+                charges_cents: charged.ok().map(Total::cents),
                 payments: self.payments.len() as u32,
-                payments_cents: paid,
-                balance_cents: charged - paid,
+                payments_cents: paid.ok().map(Total::cents),
+                balance_cents: balance.ok().map(Total::cents),
             };
             rows.push(R::make(kinds::ACCOUNT, "account", None, &data));
         }

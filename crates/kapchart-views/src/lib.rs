@@ -28,6 +28,7 @@ mod chart;
 mod compliance;
 pub mod cpt;
 mod mean;
+mod money;
 mod report;
 mod schedule;
 mod view;
@@ -42,6 +43,7 @@ pub use compliance::{
     AdherenceRow, AdministrationRow, Finding, INSTRUMENTS, OutcomeRow, Setting, instrument_score,
 };
 pub use mean::{Mean, format_fixed};
+pub use money::MoneyOverflow;
 pub use report::{
     PLACE_OF_SERVICE_OFFICE, Period, PeriodError, ReportError, ReportKind, Table, UnknownReport,
     build_report, double_bookings,

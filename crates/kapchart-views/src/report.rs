@@ -14,6 +14,7 @@ use crate::billing::{AccountRow, ChargeRow, PaymentRow};
 use crate::compliance::{AdherenceRow, AdministrationRow, INSTRUMENTS, OutcomeRow};
 use crate::kinds;
 use crate::mean::Mean;
+use crate::money::{MoneyOverflow, Total};
 use crate::schedule::SessionRow;
 use crate::view::{Row, STATE_FORMAT, ViewName};
 
@@ -237,6 +238,18 @@ pub enum ReportError {
         client_id: String,
         /// [`STATE_FORMAT`].
         format: u32,
+    },
+    /// A sum of money (a total or a running balance) beyond what kapchart
+    /// represents ([`MoneyOverflow`]): the report is refused rather than
+    /// show a wrapped or saturated number.
+    #[error("{report} report: {overflow} for client {client_id}")]
+    MoneyOverflow {
+        /// The report.
+        report: &'static str,
+        /// The client whose sums overflowed.
+        client_id: String,
+        /// What overflowed.
+        overflow: MoneyOverflow,
     },
 }
 
@@ -574,26 +587,32 @@ fn billing(input: &Input<'_>, period: Period, client: Option<&str>) -> Result<Ta
         lines.sort_by_key(|l| (l.day(), l.sequence()));
         // The balance runs over the client's whole history up to the end of
         // the period, so a period starting mid-way shows true balances.
-        let mut balance = 0i64;
-        let mut charged = 0i64;
-        let mut paid = 0i64;
+        let overflow = |overflow| ReportError::MoneyOverflow {
+            report: "billing",
+            client_id: client_id.to_owned(),
+            overflow,
+        };
+        let mut balance = Total::default();
+        let mut charged = Total::default();
+        let mut paid = Total::default();
         let mut any = false;
         for line in &lines {
             let day = line.day();
             if period.is_after(day) {
                 break;
             }
-            match line {
-                Line::Charge(c) => balance += c.amount_cents,
-                Line::Payment(p) => balance -= p.amount_cents,
+            balance = match line {
+                Line::Charge(c) => balance.plus(c.amount_cents),
+                Line::Payment(p) => balance.minus(p.amount_cents),
             }
+            .map_err(overflow)?;
             if !period.contains(day) {
                 continue;
             }
             any = true;
             let row = match line {
                 Line::Charge(c) => {
-                    charged += c.amount_cents;
+                    charged = charged.plus(c.amount_cents).map_err(overflow)?;
                     vec![
                         text(client_id),
                         text(day),
@@ -608,11 +627,11 @@ fn billing(input: &Input<'_>, period: Period, client: Option<&str>) -> Result<Ta
                         Value::Null,
                         int(c.amount_cents),
                         Value::Null,
-                        int(balance),
+                        int(balance.cents()),
                     ]
                 }
                 Line::Payment(p) => {
-                    paid += p.amount_cents;
+                    paid = paid.plus(p.amount_cents).map_err(overflow)?;
                     vec![
                         text(client_id),
                         text(day),
@@ -627,7 +646,7 @@ fn billing(input: &Input<'_>, period: Period, client: Option<&str>) -> Result<Ta
                         name(&p.method),
                         Value::Null,
                         int(p.amount_cents),
-                        int(balance),
+                        int(balance.cents()),
                     ]
                 }
             };
@@ -646,9 +665,9 @@ fn billing(input: &Input<'_>, period: Period, client: Option<&str>) -> Result<Ta
                 Value::Null,
                 Value::Null,
                 Value::Null,
-                int(charged),
-                int(paid),
-                int(balance),
+                int(charged.cents()),
+                int(paid.cents()),
+                int(balance.cents()),
             ]);
         }
     }
@@ -707,16 +726,24 @@ fn superbill(
         if services.is_empty() && loose.is_empty() {
             continue;
         }
-        let mut fees = 0i64;
-        let mut paid_total = 0i64;
+        let overflow = |overflow| ReportError::MoneyOverflow {
+            report: "superbill",
+            client_id: client_id.to_owned(),
+            overflow,
+        };
+        let mut fees = Total::default();
+        let mut paid_total = Total::default();
         for c in services {
-            let paid: i64 = client_payments
-                .iter()
-                .filter(|p| p.session.as_deref() == Some(c.session.as_str()))
-                .map(|p| p.amount_cents)
-                .sum();
-            fees += c.amount_cents;
-            paid_total += paid;
+            let paid = Total::of(
+                client_payments
+                    .iter()
+                    .filter(|p| p.session.as_deref() == Some(c.session.as_str()))
+                    .map(|p| p.amount_cents),
+            )
+            .map_err(overflow)?
+            .cents();
+            fees = fees.plus(c.amount_cents).map_err(overflow)?;
+            paid_total = paid_total.plus(paid).map_err(overflow)?;
             let mut row = header("service");
             row.extend([
                 text(c.service_date),
@@ -733,7 +760,7 @@ fn superbill(
             table.push(row);
         }
         for p in loose {
-            paid_total += p.amount_cents;
+            paid_total = paid_total.plus(p.amount_cents).map_err(overflow)?;
             let mut row = header("payment");
             row.extend([
                 text(p.received_on),
@@ -758,8 +785,8 @@ fn superbill(
             Value::Null,
             Value::Null,
             Value::Null,
-            int(fees),
-            int(paid_total),
+            int(fees.cents()),
+            int(paid_total.cents()),
             Value::Null,
         ]);
         table.push(row);

@@ -873,6 +873,110 @@ fn billing_balances_run_over_the_whole_history() {
     assert_eq!(&part.rows[4][11..13], [json!(90_000), json!(50_000)]);
 }
 
+fn payment(id: &str, cents: i64, day: &str, session: Option<&str>) -> ClientEvent {
+    event(
+        "PaymentRecorded",
+        FD,
+        &format!("{day}T20:00:00Z"),
+        json!({"payment": id, "amount": cents, "method": "card", "payer": "client",
+               "received_on": day, "session": session}),
+        json!([]),
+    )
+}
+
+/// The account row of a billing fold over `events`.
+fn account(events: &[ClientEvent]) -> AccountRow {
+    fold(ViewName::Billing, "client-1", events)
+        .rows()
+        .iter()
+        .find_map(Row::parse::<AccountRow>)
+        .expect("an account row")
+}
+
+/// Payments of $100,000.00, the most a client may send per entry: 1,025 of
+/// them (the count that overflowed i64 at 2^53 - 1 each) give the exact
+/// total, balance and report lines.
+#[test]
+fn many_payments_of_the_maximum_sum_exactly() {
+    let mut events = record("client-1");
+    for i in 0..1_025 {
+        events.push(payment(&format!("max-{i}"), 10_000_000, "2026-01-27", None));
+    }
+    let a = account(&events);
+    let paid = 50_000 + 1_025 * 10_000_000;
+    assert_eq!(a.payments, 1_026);
+    assert_eq!(a.payments_cents, Some(paid));
+    assert_eq!(a.balance_cents, Some(180_000 - paid));
+    let rows = with_client(
+        "client-1",
+        fold(ViewName::Billing, "client-1", &events).rows(),
+    );
+    let report = build_report(ReportKind::Billing, Period::all(), None, &rows).unwrap();
+    let total = report.rows.last().unwrap();
+    assert_eq!(
+        &total[11..],
+        [json!(180_000), json!(paid), json!(180_000 - paid)]
+    );
+    let superbill = build_report(ReportKind::Superbill, Period::all(), None, &rows).unwrap();
+    let total = superbill.rows.last().unwrap();
+    assert_eq!(total[4], json!("total"));
+    assert!(total.contains(&json!(paid)), "{total:?}");
+}
+
+/// Stored amounts may be as large as `Cents::MAX` (events written before
+/// the $100,000 bound still read). Sums beyond `Cents::MAX` are an error:
+/// the account row shows no total (null, never a wrapped or saturated
+/// number) and the billing and superbill reports are refused naming the
+/// client.
+#[test]
+fn sums_of_money_beyond_the_largest_amount_are_errors_not_wrapped() {
+    let max = kapchart_domain::Cents::MAX.get();
+    // The record without its payment, then one payment of the largest
+    // amount: the total and the balance are exact.
+    let mut one = record("client-1");
+    one.pop();
+    one.push(payment("huge-1", max, "2026-01-27", None));
+    let a = account(&one);
+    assert_eq!(a.payments_cents, Some(max));
+    assert_eq!(a.balance_cents, Some(180_000 - max));
+
+    // One cent past the largest amount, or twice it: no total, no
+    // balance; the charges still sum.
+    for extra in [1, max] {
+        let mut over = one.clone();
+        over.push(payment("huge-2", extra, "2026-01-28", Some("x1")));
+        let a = account(&over);
+        assert_eq!(a.payments, 2);
+        assert_eq!(a.charges_cents, Some(180_000));
+        assert_eq!((a.payments_cents, a.balance_cents), (None, None));
+        let rows = with_client(
+            "client-1",
+            fold(ViewName::Billing, "client-1", &over).rows(),
+        );
+        for (kind, name) in [
+            (ReportKind::Billing, "billing"),
+            (ReportKind::Superbill, "superbill"),
+        ] {
+            let err = build_report(kind, Period::all(), None, &rows).unwrap_err();
+            assert!(
+                matches!(&err, ReportError::MoneyOverflow { client_id, .. } if client_id == "client-1"),
+                "{err:?}"
+            );
+            let message = err.to_string();
+            assert!(message.starts_with(name), "{message}");
+            assert!(message.contains("beyond"), "{message}");
+        }
+    }
+    // The 1,025 payments of 2^53 - 1 of the finding: an error, not a
+    // negative balance.
+    let mut finding = record("client-1");
+    for i in 0..1_025 {
+        finding.push(payment(&format!("p-{i}"), max, "2026-01-27", None));
+    }
+    let a = account(&finding);
+    assert_eq!((a.payments_cents, a.balance_cents), (None, None));
+}
+
 #[test]
 fn chart_as_of_shows_only_what_was_recorded_by_then() {
     let events = record("client-1");
