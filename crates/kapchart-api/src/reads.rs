@@ -399,9 +399,10 @@ async fn log_report(
 }
 
 /// The client's chart: current clinical state and every entry beside its
-/// amendments; with `as_of`, as it stood then. Therapists and prescribers
-/// get it without billing data (payments and the charges of sessions);
-/// auditors get all of it.
+/// amendments; with `as_of`, as it stood then.
+///
+/// Therapists and prescribers get it without billing data (payments, their
+/// amendments and the charges of sessions); auditors get all of it.
 #[utoipa::path(
     get,
     path = "/api/v1/clients/{id}/chart",
