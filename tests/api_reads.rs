@@ -204,6 +204,17 @@ async fn therapists_and_prescribers_read_the_chart_without_billing_and_the_log_s
                     ["demographics", "dosing", "notes"],
                     "{who} {path}: what is logged is what was sent"
                 );
+                // The chart's counts hide nothing either.
+                let current = reply.body["rows"]
+                    .as_array()
+                    .expect("rows")
+                    .iter()
+                    .find(|r| r["kind"] == "chart")
+                    .expect("the chart row");
+                assert_eq!(
+                    (&current["data"]["entries"], &current["data"]["amendments"]),
+                    (&json!(4), &json!(0))
+                );
             }
         }
     }

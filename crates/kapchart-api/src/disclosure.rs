@@ -100,15 +100,34 @@ fn is_billing_entry(row: &Row) -> bool {
 }
 
 /// The chart without billing data: payments and their amendments left
-/// out (their sequence numbers are skipped), every billing field removed.
+/// out (their sequence numbers are skipped), every billing field removed,
+/// and the `chart` row's counts of `entries` and `amendments` those of the
+/// entries left.
 pub fn chart_without_billing(rows: Vec<Row>) -> Vec<Row> {
-    rows.into_iter()
+    let mut kept: Vec<Row> = rows
+        .into_iter()
         .filter(|r| !is_billing_entry(r))
         .map(|mut r| {
             strip_billing(&mut r.data);
             r
         })
-        .collect()
+        .collect();
+    let entries = kept.iter().filter(|r| r.kind == kinds::ENTRY);
+    let amendments = entries
+        .clone()
+        .filter(|r| r.data.get("event_type").and_then(Value::as_str) == Some(AMENDMENT))
+        .count();
+    let entries = entries.count();
+    for row in kept.iter_mut().filter(|r| r.kind == kinds::CHART) {
+        if let Value::Object(data) = &mut row.data {
+            for (key, count) in [("entries", entries), ("amendments", amendments)] {
+                if data.contains_key(key) {
+                    data.insert(key.to_owned(), Value::from(count));
+                }
+            }
+        }
+    }
+    kept
 }
 
 /// The categories a chart's rows disclose: demographics (the reply names
@@ -211,6 +230,28 @@ mod tests {
         assert_eq!(kept.len(), 2);
         assert!(!kept.iter().any(|r| holds_billing(&r.data)));
         assert_eq!(chart_categories(&kept), [Demographics, Notes, Dosing]);
+    }
+
+    #[test]
+    fn the_charts_counts_are_those_of_the_entries_left() {
+        let chart = Row {
+            kind: kinds::CHART.to_owned(),
+            key: "current".to_owned(),
+            day: None,
+            data: json!({"entries": 3, "amendments": 1, "phase": "preparation"}),
+        };
+        let rows = vec![
+            entry("ClientRegistered", json!({})),
+            entry(PAYMENT, json!({"amount": 1})),
+            entry(AMENDMENT, json!({"entry": 2, "entry_type": PAYMENT})),
+            chart,
+        ];
+        let kept = chart_without_billing(rows);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(
+            kept[1].data,
+            json!({"entries": 1, "amendments": 0, "phase": "preparation"})
+        );
     }
 
     #[test]
