@@ -104,6 +104,19 @@ async fn client_with_billing(app: &ApiApp, s: &Staff) {
     for (token, id, b) in steps {
         ok(&app.command(token, CLIENT, id, &b).await, id);
     }
+    views_current(app).await;
+}
+
+/// Waits until the views hold every committed event. On PostgreSQL the
+/// feed holds back events while any older transaction of the cluster is
+/// open (docs/ARCHITECTURE.md), and other tests share the cluster: without
+/// this, a read could show the record as it stood a moment earlier.
+async fn views_current(app: &ApiApp) {
+    let behind = kapchart_projector::Projector::new(app.db.clone())
+        .catch_up_fully(std::time::Duration::from_secs(60))
+        .await
+        .expect("the views catch up");
+    assert_eq!(behind, 0, "the views hold every event");
 }
 
 /// The access log's entries about `CLIENT`, in order.
