@@ -2,7 +2,7 @@
 //!
 //! - `POST /api/v1/clients/{id}/commands`: one command to one client's
 //!   record, idempotent by its command id; one command per record at a
-//!   time ([`locks`]).
+//!   time (`locks.rs`).
 //! - Reads of a client's record (chart, history, billing, superbill), the
 //!   schedule, reports and the verification status, each allowed by role
 //!   and assignment, and each read of a client's record appended to the
