@@ -33,6 +33,7 @@ macro_rules! on_both_engines {
 on_both_engines!(
     out_of_range_input_is_a_400_naming_the_field_and_writes_nothing,
     many_payments_of_the_largest_amount_give_the_exact_balance,
+    read_filters_outside_the_date_bounds_are_a_400_naming_the_parameter,
 );
 
 /// 2^53: the amount whose payment answered 500 (the chain refused it).
@@ -64,6 +65,7 @@ async fn out_of_range_input_is_a_400_naming_the_field_and_writes_nothing(url: &s
     let app = ApiApp::spawn(url).await;
     let front_desk = app.user("fd-jones", Role::FrontDesk).await;
     let therapist = app.user("t-rivera", Role::Therapist).await;
+    app.user("rx-chen", Role::Prescriber).await;
     let register = body(register_client());
 
     // Registration: a bad date of birth or name is refused before anything
@@ -237,6 +239,7 @@ async fn many_payments_of_the_largest_amount_give_the_exact_balance(url: &str) {
     let app = ApiApp::spawn(url).await;
     let front_desk = app.user("fd-jones", Role::FrontDesk).await;
     let therapist = app.user("t-rivera", Role::Therapist).await;
+    app.user("rx-chen", Role::Prescriber).await;
     ok(
         &app.command(&front_desk, CLIENT, "c-1", &body(register_client()))
             .await,
@@ -318,5 +321,56 @@ async fn many_payments_of_the_largest_amount_give_the_exact_balance(url: &str) {
         .expect("a total line");
     assert_eq!(total["fee_cents"], fee, "{total}");
     assert_eq!(total["paid_cents"], paid, "{total}");
+    app.stop().await;
+}
+
+/// The dates that choose what a read shows are bounded like those a
+/// command sends: a 400 naming the parameter, and nothing logged.
+async fn read_filters_outside_the_date_bounds_are_a_400_naming_the_parameter(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    let front_desk = app.user("fd-jones", Role::FrontDesk).await;
+    let auditor = app.user("au-smith", Role::Auditor).await;
+    app.user("t-rivera", Role::Therapist).await;
+    app.user("rx-chen", Role::Prescriber).await;
+    ok(
+        &app.command(&front_desk, CLIENT, "r-1", &body(register_client()))
+            .await,
+        "register",
+    );
+    let logged = kapchart_store::access::list(&app.db, &Default::default())
+        .await
+        .expect("access log")
+        .len();
+    for (token, path, field) in [
+        (
+            &front_desk,
+            format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=0000-01-01"),
+            "from",
+        ),
+        (
+            &front_desk,
+            format!("/api/v1/clients/{CLIENT}/billing?purpose=payment&to=2200-01-01"),
+            "to",
+        ),
+        (
+            &auditor,
+            "/api/v1/reports/billing?purpose=audit&from=-262143-01-01".to_owned(),
+            "query",
+        ),
+        (
+            &auditor,
+            format!("/api/v1/clients/{CLIENT}/chart?purpose=audit&as_of=0000-01-01T00:00:00Z"),
+            "as_of",
+        ),
+    ] {
+        let r = app.get(token, &path).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.body["error"]["field"], field, "{path}: {}", r.body);
+    }
+    let after = kapchart_store::access::list(&app.db, &Default::default())
+        .await
+        .expect("access log")
+        .len();
+    assert_eq!(after, logged, "a refused read was logged");
     app.stop().await;
 }

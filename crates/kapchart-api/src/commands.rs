@@ -18,7 +18,8 @@ use crate::reads::ClientPath;
 use crate::{AppState, BODY_LIMIT, Caller};
 
 /// How often a command that lost a race with another writer of the same
-/// record is decided again before the caller gets a 409.
+/// record (another process: in this one, writers of a record take turns)
+/// is decided again before the caller gets a 409.
 const CONFLICT_RETRIES: usize = 5;
 
 /// A command to one client's record. The actor and the time come from the
@@ -125,7 +126,6 @@ pub async fn post_command(
     }
     // Who may act on this client (role, assignment, referral) is decided
     // by the record itself, on the state the command is decided on.
-
     let command_id = request.id.clone();
     let mut command = Command {
         id: request.id,
@@ -134,6 +134,11 @@ pub async fn post_command(
         overrides: request.overrides,
         body: request.body,
     };
+    // One command per record at a time in this server: deciding and
+    // committing happen under the record's lock, so concurrent commands to
+    // one record queue here instead of conflicting. The retries remain for
+    // writers in other processes.
+    let writing = state.inner.locks.lock(client.as_str()).await;
     let mut attempt = 0;
     loop {
         command.issued_at = state.now();
@@ -166,6 +171,7 @@ pub async fn post_command(
             Err(e) => return Err(ApiError::internal("executing a command", &e)),
         }
     }
+    drop(writing);
     state.projector().waker().notify_one();
 
     // The events this command id wrote: the same answer for the first

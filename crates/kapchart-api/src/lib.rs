@@ -1,7 +1,8 @@
 //! kapchart's JSON API, under `/api/v1`.
 //!
 //! - `POST /api/v1/clients/{id}/commands`: one command to one client's
-//!   record, idempotent by its command id.
+//!   record, idempotent by its command id; one command per record at a
+//!   time (`locks.rs`).
 //! - Reads of a client's record (chart, history, billing, superbill), the
 //!   schedule, reports and the verification status, each allowed by role
 //!   and assignment, and each read of a client's record appended to the
@@ -15,9 +16,12 @@
 
 mod auth;
 mod commands;
+pub mod disclosure;
 pub mod error;
+mod locks;
 pub mod openapi;
 mod reads;
+mod source;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +54,7 @@ struct Inner {
     repository: EventRepository,
     projector: Projector,
     clock: Clock,
+    locks: locks::RecordLocks,
 }
 
 impl std::fmt::Debug for AppState {
@@ -81,6 +86,7 @@ impl AppState {
                 repository,
                 projector,
                 clock,
+                locks: locks::RecordLocks::default(),
             }),
         }
     }

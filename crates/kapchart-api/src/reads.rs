@@ -1,16 +1,14 @@
 //! Reads: a client's chart, history, billing and superbill; the schedule;
 //! reports; the verification status. Each read of a client's record is
 //! appended to the access log before any of it is sent: if the entry
-//! cannot be written, nothing is sent.
-
-use std::collections::BTreeSet;
-use std::net::SocketAddr;
+//! cannot be written, nothing is sent. The entry names the request as made
+//! ([`Source`]) and the categories of data the reply holds
+//! ([`crate::disclosure`]).
 
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Path, Query, State};
-use axum::http::request::Parts;
-use chrono::{DateTime, NaiveDate, Utc};
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use kapchart_domain::{ClientId, ClientRecord, Role};
 use kapchart_store::access::{AccessAction, AccessEntry, DataCategory};
 use kapchart_store::{CLIENT_RECORD, audit};
@@ -20,25 +18,15 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::commands::client_id;
+use crate::disclosure::{
+    chart_categories, chart_without_billing, clients_of, history_categories, report_categories,
+};
 use crate::error::ApiError;
+use crate::source::Source;
 use crate::{AppState, Caller};
 
-/// What each read touches (ASTM E2147-18 7.1.9), as logged.
-const CHART_DATA: &[DataCategory] = &[
-    DataCategory::Demographics,
-    DataCategory::Notes,
-    DataCategory::Dosing,
-];
-const WHOLE_RECORD: &[DataCategory] = &[
-    DataCategory::Demographics,
-    DataCategory::Notes,
-    DataCategory::Dosing,
-    DataCategory::Billing,
-];
-const BILLING_DATA: &[DataCategory] = &[DataCategory::Demographics, DataCategory::Billing];
-const SCHEDULE_DATA: &[DataCategory] = &[DataCategory::Demographics];
-const DOSING_DATA: &[DataCategory] = &[DataCategory::Demographics, DataCategory::Dosing];
-const NOTES_DATA: &[DataCategory] = &[DataCategory::Demographics, DataCategory::Notes];
+/// How long a read waits for committed events the feed still holds back.
+const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Why the record is read: logged with every read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -65,26 +53,6 @@ impl Purpose {
             Purpose::Audit => "audit",
             Purpose::ClientRequest => "client_request",
         }
-    }
-}
-
-/// Where a request came from, for the access log: method, route and the
-/// peer's address.
-pub struct Source(String);
-
-impl FromRequestParts<AppState> for Source {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map_or_else(|| parts.uri.path().to_owned(), |m| m.as_str().to_owned());
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-        Ok(Source(format!("api {} {route} from {peer}", parts.method)))
     }
 }
 
@@ -173,12 +141,52 @@ pub struct ReportQuery {
     client: Option<String>,
 }
 
+impl ChartQuery {
+    /// The parameters that choose the data, for the access log.
+    fn chosen(&self) -> Vec<(&'static str, String)> {
+        self.as_of
+            .map(|at| ("as_of", at.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+            .into_iter()
+            .collect()
+    }
+}
+
+impl PeriodQuery {
+    /// The parameters that choose the data, for the access log.
+    fn chosen(&self) -> Vec<(&'static str, String)> {
+        period_chosen(self.from, self.to)
+    }
+}
+
+impl ReportQuery {
+    /// The parameters that choose the data, for the access log.
+    fn chosen(&self) -> Vec<(&'static str, String)> {
+        let mut chosen = period_chosen(self.from, self.to);
+        if let Some(client) = &self.client {
+            chosen.push(("client", client.clone()));
+        }
+        chosen
+    }
+}
+
+fn period_chosen(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<(&'static str, String)> {
+    [("from", from), ("to", to)]
+        .into_iter()
+        .filter_map(|(k, d)| d.map(|d| (k, d.format("%Y-%m-%d").to_string())))
+        .collect()
+}
+
 fn query<T>(q: Result<Query<T>, QueryRejection>, expected: &str) -> Result<T, ApiError> {
     q.map(|Query(t)| t)
         .map_err(|_| ApiError::bad("query", format!("expected {expected}")))
 }
 
 fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, ApiError> {
+    for (field, day) in [("from", from), ("to", to)] {
+        if let Some(day) = day {
+            kapchart_domain::input::check_date(day).map_err(|e| ApiError::bad(field, e.message))?;
+        }
+    }
     Period::new(from, to).map_err(|e| ApiError::bad("from", e.to_string()))
 }
 
@@ -281,13 +289,14 @@ pub struct AccessLogStatus {
 }
 
 impl AppState {
-    /// Appends a read of `client`'s record to the access log.
+    /// Appends a read of `client`'s record to the access log: `source` is
+    /// [`Source::describe`]d.
     async fn log_read(
         &self,
         caller: &Caller,
         client: &ClientId,
         categories: &[DataCategory],
-        source: &Source,
+        source: &str,
         purpose: Purpose,
     ) -> Result<(), ApiError> {
         self.log_reads(caller, [client.clone()], categories, source, purpose)
@@ -301,7 +310,7 @@ impl AppState {
         caller: &Caller,
         clients: impl IntoIterator<Item = ClientId>,
         categories: &[DataCategory],
-        source: &Source,
+        source: &str,
         purpose: Purpose,
     ) -> Result<(), ApiError> {
         let at = self.now();
@@ -313,7 +322,7 @@ impl AppState {
                 action: AccessAction::Query,
                 client_id: Some(client),
                 categories: categories.to_vec(),
-                source: source.0.clone(),
+                source: source.to_owned(),
                 purpose: purpose.as_str().to_owned(),
             })
             .collect();
@@ -333,12 +342,23 @@ impl AppState {
         }
     }
 
-    /// The views caught up (as far as the feed allows).
+    /// The views caught up with every event committed before the read:
+    /// on PostgreSQL the feed holds back events behind any transaction
+    /// still open on the server, so the read waits for those, within
+    /// [`READ_PATIENCE`]; past it, it is answered from the views as they
+    /// are, and the lag is logged.
     async fn current(&self) -> Result<(), ApiError> {
-        self.projector()
-            .catch_up()
+        let behind = self
+            .projector()
+            .catch_up_fully(READ_PATIENCE)
             .await
             .map_err(|e| ApiError::internal("catching up the views", &e))?;
+        if behind > 0 {
+            tracing::warn!(
+                behind,
+                "a read answered while the views lag committed events"
+            );
+        }
         Ok(())
     }
 
@@ -365,8 +385,11 @@ impl AppState {
         for (view, row_kind) in kind.sources() {
             rows.extend(self.view_rows(*view, &[row_kind], client).await?);
         }
+        // A view row of the wrong shape or a sum of money beyond what
+        // kapchart represents is the server's state, not the caller's
+        // input: logged, answered 500.
         kapchart_views::build_report(kind, period, client, &rows)
-            .map_err(|e| ApiError::bad("query", e.to_string()))
+            .map_err(|e| ApiError::internal("building a report", &e))
     }
 }
 
@@ -378,22 +401,13 @@ fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportReply {
     }
 }
 
-/// The distinct clients of a report's rows (its `client_id` column).
-fn clients_of(table: &kapchart_views::Table) -> BTreeSet<String> {
-    table
-        .column("client_id")
-        .into_iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Logs a report's read of each client it shows.
 async fn log_report(
     state: &AppState,
     caller: &Caller,
     table: &kapchart_views::Table,
-    categories: &[DataCategory],
-    source: &Source,
+    kind: ReportKind,
+    source: &str,
     purpose: Purpose,
 ) -> Result<(), ApiError> {
     let clients = clients_of(table)
@@ -402,12 +416,15 @@ async fn log_report(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal("a report row's client id", &e))?;
     state
-        .log_reads(caller, clients, categories, source, purpose)
+        .log_reads(caller, clients, report_categories(kind), source, purpose)
         .await
 }
 
 /// The client's chart: current clinical state and every entry beside its
 /// amendments; with `as_of`, as it stood then.
+///
+/// Therapists and prescribers get it without billing data (payments, their
+/// amendments and the charges of sessions); auditors get all of it.
 #[utoipa::path(
     get,
     path = "/api/v1/clients/{id}/chart",
@@ -425,11 +442,16 @@ pub async fn chart(
 ) -> Result<Json<ClientRows>, ApiError> {
     let client = client_id(path)?;
     let q = query(q, "purpose, and as_of as RFC 3339")?;
-    let record = state.registered(&client).await?;
+    if let Some(at) = q.as_of {
+        kapchart_domain::input::check_instant(at).map_err(|e| ApiError::bad("as_of", e.message))?;
+    }
+    // The role and assignment first: a caller who may not read this
+    // client gets the same answer whether the client exists or not.
+    let record = state.record(client.as_str()).await?;
     caller.may_read_chart(&record)?;
-    state
-        .log_read(&caller, &client, CHART_DATA, &source, q.purpose)
-        .await?;
+    if !record.is_registered() {
+        return Err(ApiError::NotFound("no such client"));
+    }
     let rows: Vec<Row> = match q.as_of {
         Some(at) => state
             .projector()
@@ -450,6 +472,21 @@ pub async fn chart(
                 .collect()
         }
     };
+    // The minimum necessary: billing only for those who read billing.
+    let rows = if caller.may_read_billing().is_ok() {
+        rows
+    } else {
+        chart_without_billing(rows)
+    };
+    state
+        .log_read(
+            &caller,
+            &client,
+            &chart_categories(&rows),
+            &source.describe(&q.chosen()),
+            q.purpose,
+        )
+        .await?;
     Ok(Json(ClientRows {
         client_id: client.to_string(),
         as_of: q.as_of.map(|t| t.to_rfc3339()),
@@ -477,9 +514,6 @@ pub async fn history(
     let q = query(q, "purpose")?;
     caller.must_be_auditor()?;
     state.registered(&client).await?;
-    state
-        .log_read(&caller, &client, WHOLE_RECORD, &source, q.purpose)
-        .await?;
     let events = state
         .inner
         .repository
@@ -495,7 +529,16 @@ pub async fn history(
             }
             json
         })
-        .collect();
+        .collect::<Vec<_>>();
+    state
+        .log_read(
+            &caller,
+            &client,
+            &history_categories(&entries),
+            &source.describe(&[]),
+            q.purpose,
+        )
+        .await?;
     Ok(Json(History {
         client_id: client.to_string(),
         entries,
@@ -523,7 +566,13 @@ pub async fn billing(
     caller.may_read_billing()?;
     state.registered(&client).await?;
     state
-        .log_read(&caller, &client, BILLING_DATA, &source, q.purpose)
+        .log_read(
+            &caller,
+            &client,
+            report_categories(ReportKind::Billing),
+            &source.describe(&[]),
+            q.purpose,
+        )
         .await?;
     state.current().await?;
     let rows = state
@@ -562,7 +611,13 @@ pub async fn superbill(
     caller.may_read_billing()?;
     state.registered(&client).await?;
     state
-        .log_read(&caller, &client, BILLING_DATA, &source, q.purpose)
+        .log_read(
+            &caller,
+            &client,
+            report_categories(ReportKind::Superbill),
+            &source.describe(&q.chosen()),
+            q.purpose,
+        )
         .await?;
     let table = state
         .build(ReportKind::Superbill, period, Some(client.as_str()))
@@ -610,7 +665,15 @@ pub async fn schedule(
             .rows
             .retain(|r| r.get(k).and_then(Value::as_str) == Some(me));
     }
-    log_report(&state, &caller, &table, SCHEDULE_DATA, &source, q.purpose).await?;
+    log_report(
+        &state,
+        &caller,
+        &table,
+        ReportKind::Schedule,
+        &source.describe(&q.chosen()),
+        q.purpose,
+    )
+    .await?;
     Ok(Json(report_reply("schedule", &table)))
 }
 
@@ -633,13 +696,13 @@ pub async fn report(
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Json<ReportReply>, ApiError> {
     let Path(name) = path.map_err(|_| ApiError::bad("name", "not a valid path segment"))?;
-    let (kind, categories): (ReportKind, &[DataCategory]) = match name.as_str() {
-        "schedule" => (ReportKind::Schedule, SCHEDULE_DATA),
-        "billing" => (ReportKind::Billing, BILLING_DATA),
-        "superbill" => (ReportKind::Superbill, BILLING_DATA),
-        "controlled-substances" => (ReportKind::ControlledSubstances, DOSING_DATA),
-        "protocol" => (ReportKind::Protocol, NOTES_DATA),
-        "outcomes" => (ReportKind::Outcomes, NOTES_DATA),
+    let kind = match name.as_str() {
+        "schedule" => ReportKind::Schedule,
+        "billing" => ReportKind::Billing,
+        "superbill" => ReportKind::Superbill,
+        "controlled-substances" => ReportKind::ControlledSubstances,
+        "protocol" => ReportKind::Protocol,
+        "outcomes" => ReportKind::Outcomes,
         _ => return Err(ApiError::NotFound("no such report")),
     };
     let q = query(q, "purpose, from and to as YYYY-MM-DD, and client")?;
@@ -662,7 +725,15 @@ pub async fn report(
     let table = state
         .build(kind, period, client.as_ref().map(ClientId::as_str))
         .await?;
-    log_report(&state, &caller, &table, categories, &source, q.purpose).await?;
+    log_report(
+        &state,
+        &caller,
+        &table,
+        kind,
+        &source.describe(&q.chosen()),
+        q.purpose,
+    )
+    .await?;
     Ok(Json(report_reply(&name, &table)))
 }
 

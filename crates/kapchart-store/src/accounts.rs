@@ -14,9 +14,10 @@
 //! and a purpose that says what changed, e.g. `accounts: add t-0001 as
 //! therapist` (ids and role names only, never a display name).
 //!
-//! Only an actor in the admin role may change accounts. The user ids
-//! [`LOCAL_ADMIN`] and [`SYSTEM`] are reserved for kapchart's own entries
-//! in the access log and cannot be given to an account.
+//! Only an actor in the admin role may change accounts. The user id
+//! [`SYSTEM`] and every id starting with [`LOCAL_PREFIX`] are reserved for
+//! kapchart's own entries in the access log and cannot be given to an
+//! account.
 
 use std::fmt;
 
@@ -39,8 +40,15 @@ pub const TOKEN_LIFETIME: chrono::Duration = chrono::Duration::days(90);
 /// Every token starts with this.
 pub const TOKEN_PREFIX: &str = "kc_";
 
-/// The user id the `kapchart` command line acts as (role admin): whoever
-/// runs it has the database itself. Reserved: no account can have it.
+/// How the user ids of the `kapchart` command line begin: it acts as the
+/// operating-system user who runs it (`local-alice`, or `local-uid-1000`),
+/// in the admin role, since whoever runs it has the database itself.
+/// Reserved: no account's id can start with it.
+pub const LOCAL_PREFIX: &str = "local-";
+
+/// The user id of every command-line entry written before the command
+/// line named the operating-system user. Reserved, as every id starting
+/// with [`LOCAL_PREFIX`].
 pub const LOCAL_ADMIN: &str = "local-admin";
 
 /// The user id of kapchart's own changes, such as the first admin created
@@ -449,18 +457,19 @@ fn must_be_admin(by: &AccessActor) -> Result<(), AccountError> {
 }
 
 fn is_reserved(user: &UserId) -> bool {
-    [LOCAL_ADMIN, SYSTEM].contains(&user.as_str())
+    user.as_str() == SYSTEM || user.as_str().starts_with(LOCAL_PREFIX)
 }
 
 fn check_display_name(name: Option<&str>) -> Result<(), AccountError> {
     if let Some(name) = name
         && (name.trim().is_empty()
             || name.chars().count() > MAX_DISPLAY_NAME_CHARS
-            || name.chars().any(char::is_control))
+            || name.chars().any(char::is_control)
+            || name.chars().any(kapchart_domain::input::is_hidden_in_names))
     {
         return Err(AccountError::Invalid {
             field: "display_name",
-            rule: "must be 1 to 200 characters, not blank, with no control characters",
+            rule: "must be 1 to 200 characters, not blank, with no control, invisible or direction-changing characters",
         });
     }
     Ok(())

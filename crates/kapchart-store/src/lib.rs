@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod audit;
 mod error;
 mod feed;
+pub mod private_file;
 mod repo;
 pub mod upcast;
 
@@ -65,7 +66,10 @@ pub enum Database {
 
 impl Database {
     /// Connects to `sqlite:PATH`, `sqlite://PATH`, `postgres://...` or
-    /// `postgresql://...`. A SQLite file is created when missing.
+    /// `postgresql://...`. A SQLite file is created when missing, readable
+    /// and writable by its owner only (0600), and an existing one is made
+    /// so before it is opened: it holds PHI. SQLite gives its `-wal` and
+    /// `-shm` files the database file's mode.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl)?;
@@ -84,8 +88,11 @@ impl Database {
                 .map_err(StoreError::connect)?;
             Ok(Database::Postgres(pool))
         } else if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(|_| StoreError::BadUrl)?
+            let options = SqliteConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl)?;
+            if !in_memory(url) {
+                private_file::database(options.get_filename())?;
+            }
+            let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -144,6 +151,12 @@ impl Database {
             Database::Sqlite(pool) => pool.close().await,
         }
     }
+}
+
+/// True for the URLs of SQLite databases held in memory, which have no
+/// file.
+fn in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// The metadata the audit contract asks of every event (besides

@@ -357,7 +357,7 @@ async fn refused_changes_write_nothing(url: &str) {
         matches!(r, Err(AccountError::NotAdmin(Role::Therapist))),
         "{r:?}"
     );
-    for reserved in ["local-admin", "system"] {
+    for reserved in ["local-admin", "local-alice", "local-uid-1000", "system"] {
         let r =
             accounts::add_user(&db, &user(reserved), Role::Admin, None, &admin(), t(5, 9)).await;
         assert!(matches!(r, Err(AccountError::Reserved(_))), "{r:?}");

@@ -114,13 +114,18 @@ pub enum Command {
     /// A bundle holds the client's hash-chained entries, a signed checkpoint
     /// and the inclusion proof, enough to verify the record with no other
     /// client's data. A new checkpoint is taken first when the latest one
-    /// does not hold the client's current head.
+    /// does not hold the client's current head. The export is written to
+    /// the access log first; --output files are readable by their owner
+    /// only (0600).
     Export(ExportArgs),
 
     /// Run a report for a date range.
     ///
     /// Reports are read from the views, caught up with the event store
-    /// first; the access report reads the access log.
+    /// first; the access report reads the access log. Every report but the
+    /// access report is a read of each client it shows: written to the
+    /// access log, as the operating-system user running kapchart, before
+    /// it is shown.
     Report(ReportArgs),
 
     /// Rebuild the views from the event store, without downtime.
@@ -195,7 +200,8 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value_t = ExportFormat::Bundle)]
     pub format: ExportFormat,
 
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout, readable and writable by its
+    /// owner only (mode 0600, also when it existed).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -237,6 +243,11 @@ pub struct ReportArgs {
     /// Output format. Column names are stable (docs/reports.md).
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+
+    /// Why the report is run, written to the access log with each client
+    /// the report shows (default: operations; not for the access report).
+    #[arg(long, value_name = "TEXT")]
+    pub purpose: Option<String>,
 
     /// Order of the access report's lines (access only; default: time):
     /// time, client, user, role, action, category, source or purpose.
@@ -321,8 +332,9 @@ pub enum UserCommand {
     ///
     /// The token is printed once on stdout, alone on its line; only its
     /// SHA-256 is stored, so it cannot be shown again. The command line
-    /// acts as the reserved user `local-admin` (role admin): whoever runs
-    /// it has the database itself. The change is written to the access log.
+    /// acts as the operating-system user running it, as `local-NAME` (role
+    /// admin): whoever runs it has the database itself. The change is
+    /// written to the access log.
     Add(UserAddArgs),
 
     /// List user accounts: id, role, display name and status (no tokens).
@@ -343,7 +355,7 @@ pub enum UserCommand {
 pub struct UserAddArgs {
     /// The user's id: the id the record shows as actor (e.g. t-0001): 1 to
     /// 64 ASCII letters, digits, '-' and '_', starting with a letter or
-    /// digit. `local-admin` and `system` are reserved.
+    /// digit. `system` and ids starting with `local-` are reserved.
     #[arg(long, value_name = "ID", value_parser = parse_user_id)]
     pub name: UserId,
 

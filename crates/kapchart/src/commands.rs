@@ -7,20 +7,20 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow};
 use chrono::{SecondsFormat, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use kapchart_audit::{Bundle, parse_public_key, public_key_of, verify_bundle};
-use kapchart_domain::{ClientId, Role, UserId};
+use kapchart_audit::{Bundle, StoredEntry, parse_public_key, public_key_of, verify_bundle};
+use kapchart_domain::ClientId;
 use kapchart_projector::Projector;
 use kapchart_store::Database;
-use kapchart_store::access::{AccessQuery, AccessVerifyReport};
-use kapchart_store::accounts::{AccountError, LOCAL_ADMIN};
+use kapchart_store::access::AccessVerifyReport;
+use kapchart_store::accounts::AccountError;
 use kapchart_store::audit::{
     CheckpointFile, CheckpointRefused, ExportError, VerifyOptions, VerifyReport,
 };
-use kapchart_views::{Period, Table, ViewName};
+use kapchart_views::{Table, ViewName};
 
 use crate::cli::{
-    CheckpointArgs, DemoArgs, ExportArgs, ExportFormat, GlobalArgs, RebuildArgs, ReportArgs,
-    ReportName, UserAddArgs, UserNameArg, VerifyArgs,
+    CheckpointArgs, DemoArgs, ExportArgs, ExportFormat, GlobalArgs, RebuildArgs, UserAddArgs,
+    UserNameArg, VerifyArgs,
 };
 use crate::error::CommandError;
 use crate::keys;
@@ -149,7 +149,7 @@ fn problem_counts(report: &VerifyReport, access_findings: usize) -> String {
     }
 }
 
-fn progress_bar(message: &'static str) -> ProgressBar {
+pub(crate) fn progress_bar(message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new_spinner().with_message(message);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg}: {pos} events ({per_sec})")
@@ -297,7 +297,7 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
     let secret = keys::load_or_create(&global.key_file).map_err(key_error)?;
     runtime()?.block_on(async {
         let db = open(global).await?;
-        let value = match args.format {
+        let (value, entries) = match args.format {
             ExportFormat::Bundle => {
                 let bundle =
                     kapchart_store::audit::export_bundle(&db, &args.client, &secret, &now())
@@ -308,7 +308,11 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
                             }
                             other => CommandError::Failed(anyhow!(other)),
                         })?;
-                serde_json::to_value(&bundle).context("encoding the bundle")?
+                let entries: Vec<_> = bundle.entries.iter().map(StoredEntry::to_json).collect();
+                (
+                    serde_json::to_value(&bundle).context("encoding the bundle")?,
+                    entries,
+                )
             }
             ExportFormat::Json => {
                 let events = db
@@ -322,8 +326,11 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
                         args.client
                     )));
                 }
-                let entries: Vec<_> = events.into_iter().map(|e| e.stored).collect();
-                serde_json::to_value(&entries).context("encoding the entries")?
+                let stored: Vec<_> = events.into_iter().map(|e| e.stored).collect();
+                (
+                    serde_json::to_value(&stored).context("encoding the entries")?,
+                    stored.iter().map(StoredEntry::to_json).collect(),
+                )
             }
         };
         // An export is a read of the client's record: logged before the
@@ -332,17 +339,14 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
             .map_err(|e| CommandError::Usage(format!("--client: {e}")))?;
         let entry = kapchart_store::access::AccessEntry {
             at: Utc::now(),
-            actor: local_admin()?,
+            actor: crate::local_user::actor()?,
             action: kapchart_store::access::AccessAction::Export,
             client_id: Some(client),
-            categories: vec![
-                kapchart_store::access::DataCategory::Demographics,
-                kapchart_store::access::DataCategory::Notes,
-                kapchart_store::access::DataCategory::Dosing,
-                kapchart_store::access::DataCategory::Billing,
-            ],
+            // What the export holds, as the API's complete history.
+            categories: kapchart_api::disclosure::history_categories(&entries),
             source: format!(
-                "cli export --format {}",
+                "cli export --client {} --format {}",
+                args.client,
                 match args.format {
                     ExportFormat::Bundle => "bundle",
                     ExportFormat::Json => "json",
@@ -361,128 +365,19 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
         db.close().await;
         match &args.output {
             Some(path) => {
+                // It holds PHI: readable by its owner only, like the key.
                 let text = serde_json::to_string_pretty(&value).context("encoding JSON")?;
-                std::fs::write(path, text + "\n")
+                kapchart_store::private_file::create(path)
+                    .and_then(|mut file| {
+                        file.write_all(text.as_bytes())?;
+                        file.write_all(b"\n")?;
+                        file.sync_all()
+                    })
                     .with_context(|| format!("writing {}", path.display()))?;
                 Ok(())
             }
             None => print_json(&value),
         }
-    })
-}
-
-/// `kapchart report`: catches the views up, then builds the report; the
-/// access report reads the access log.
-pub fn report(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
-    use kapchart_views::ReportKind;
-    if args.sort.is_some() && args.report != ReportName::Access {
-        return Err(CommandError::Usage(
-            "--sort applies to the access report only".into(),
-        ));
-    }
-    let kind = match args.report {
-        ReportName::Schedule => ReportKind::Schedule,
-        ReportName::Billing => ReportKind::Billing,
-        ReportName::Superbill => ReportKind::Superbill,
-        ReportName::ControlledSubstances => ReportKind::ControlledSubstances,
-        ReportName::Protocol => ReportKind::Protocol,
-        ReportName::Outcomes => ReportKind::Outcomes,
-        ReportName::Access => return report_access(global, args),
-    };
-    let period = Period::new(args.from, args.to).map_err(|e| CommandError::Usage(e.to_string()))?;
-    runtime()?.block_on(async {
-        let db = open(global).await?;
-        let projector = Projector::new(db.clone());
-        let bar = progress_bar("catching up the views");
-        let behind = projector
-            .catch_up_fully(Duration::from_secs(10))
-            .await
-            .context("catching up the views")?;
-        bar.finish_and_clear();
-        if behind > 0 {
-            eprintln!(
-                "kapchart: warning: this report lacks the {behind} latest events (an open \
-                 database transaction holds them back); run it again shortly"
-            );
-        }
-        let mut rows = Vec::new();
-        for (view, row_kind) in kind.sources() {
-            rows.extend(
-                projector
-                    .rows(*view, &[row_kind], args.client.as_deref())
-                    .await
-                    .context("reading the views")?,
-            );
-        }
-        db.close().await;
-        let table = kapchart_views::build_report(kind, period, args.client.as_deref(), &rows)
-            .map_err(|e| CommandError::Usage(e.to_string()))?;
-        let mut out = std::io::stdout().lock();
-        crate::report::write(&table, args.format, &mut out)?;
-        Ok(())
-    })
-}
-
-/// Columns of `kapchart report access` (docs/reports.md).
-pub const ACCESS_COLUMNS: [&str; 9] = [
-    "sequence",
-    "at",
-    "client_id",
-    "user_id",
-    "role",
-    "action",
-    "categories",
-    "source",
-    "purpose",
-];
-
-/// `kapchart report access`: the access log, filtered and sorted.
-fn report_access(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
-    // The same check, and message, as the other reports' periods.
-    Period::new(args.from, args.to).map_err(|e| CommandError::Usage(e.to_string()))?;
-    let client = match &args.client {
-        Some(id) => {
-            Some(ClientId::parse(id).map_err(|e| CommandError::Usage(format!("--client: {e}")))?)
-        }
-        None => None,
-    };
-    let query = AccessQuery {
-        client,
-        from: args.from,
-        to: args.to,
-        sort: args.sort.unwrap_or_default(),
-    };
-    runtime()?.block_on(async {
-        let db = open(global).await?;
-        let records = kapchart_store::access::list(&db, &query)
-            .await
-            .context("reading the access log")?;
-        db.close().await;
-        let rows = records
-            .into_iter()
-            .map(|r| {
-                let e = r.entry;
-                let categories: Vec<&str> = e.categories.iter().map(|c| c.as_str()).collect();
-                vec![
-                    serde_json::json!(r.sequence),
-                    serde_json::json!(e.at.to_rfc3339_opts(SecondsFormat::Micros, true)),
-                    serde_json::json!(e.client_id),
-                    serde_json::json!(e.actor.user_id),
-                    serde_json::json!(e.actor.role.as_str()),
-                    serde_json::json!(e.action.as_str()),
-                    serde_json::json!(categories.join(";")),
-                    serde_json::json!(e.source),
-                    serde_json::json!(e.purpose),
-                ]
-            })
-            .collect();
-        let table = Table {
-            columns: ACCESS_COLUMNS.to_vec(),
-            rows,
-        };
-        let mut out = std::io::stdout().lock();
-        crate::report::write(&table, args.format, &mut out)?;
-        Ok(())
     })
 }
 
@@ -566,18 +461,6 @@ pub fn demo(global: &GlobalArgs, args: &DemoArgs) -> CommandResult {
     })
 }
 
-/// Who the command line acts as in the access log: the reserved user
-/// [`LOCAL_ADMIN`] in the admin role. Whoever runs `kapchart` has the
-/// database itself, so there is no account to authenticate; each entry's
-/// source names the subcommand (`cli user add`, ...).
-fn local_admin() -> Result<kapchart_store::access::AccessActor, CommandError> {
-    Ok(kapchart_store::access::AccessActor {
-        user_id: UserId::parse(LOCAL_ADMIN)
-            .map_err(|e| CommandError::Failed(anyhow!("the local admin's id: {e}")))?,
-        role: Role::Admin,
-    })
-}
-
 /// The request's errors are usage errors (exit 2), naming the flag where
 /// there is one; the rest are failures.
 fn account_error(e: AccountError) -> CommandError {
@@ -601,7 +484,7 @@ fn print_token(token: &str) -> CommandResult {
 
 /// `kapchart user add`: the account and its first token, printed once.
 pub fn user_add(global: &GlobalArgs, args: &UserAddArgs) -> CommandResult {
-    let actor = local_admin()?;
+    let actor = crate::local_user::actor()?;
     runtime()?.block_on(async {
         let db = open(global).await?;
         let added = kapchart_store::accounts::add_user_from(
@@ -657,7 +540,7 @@ pub fn user_list(global: &GlobalArgs) -> CommandResult {
 
 /// `kapchart user token`: a new token for the user, printed once.
 pub fn user_token(global: &GlobalArgs, args: &UserNameArg) -> CommandResult {
-    let actor = local_admin()?;
+    let actor = crate::local_user::actor()?;
     runtime()?.block_on(async {
         let db = open(global).await?;
         let issued = kapchart_store::accounts::issue_token_from(
@@ -682,7 +565,7 @@ pub fn user_token(global: &GlobalArgs, args: &UserNameArg) -> CommandResult {
 
 /// `kapchart user disable`: the account and all its tokens.
 pub fn user_disable(global: &GlobalArgs, args: &UserNameArg) -> CommandResult {
-    let actor = local_admin()?;
+    let actor = crate::local_user::actor()?;
     runtime()?.block_on(async {
         let db = open(global).await?;
         let done = kapchart_store::accounts::disable_user_from(

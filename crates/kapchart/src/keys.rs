@@ -11,8 +11,22 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-/// Reads the secret key, or `None` if the file does not exist.
+/// Reads the secret key, or `None` if the file does not exist. A key file
+/// that others may read or write is made the owner's alone first (with a
+/// warning): the key must never be readable by anyone else.
 pub fn load(path: &Path) -> anyhow::Result<Option<[u8; 32]>> {
+    use std::os::unix::fs::PermissionsExt as _;
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("making the key file {} private", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "the key file was readable or writable by others; it is now 0600"
+            );
+        }
+        _ => {}
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -55,7 +69,25 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
+
+    #[test]
+    fn a_key_file_open_to_others_is_made_private_when_read() {
+        let dir = std::env::temp_dir().join(format!("kapchart-keys-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("open.key");
+        std::fs::write(&path, format!("{}\n", "ab".repeat(32))).expect("written");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert_eq!(load(&path).expect("read"), Some([0xab; 32]));
+        let mode = std::fs::metadata(&path)
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn created_once_then_read_back() {

@@ -10,8 +10,10 @@ pub mod database_url;
 pub mod error;
 pub mod exit;
 pub mod keys;
+pub mod local_user;
 pub mod logging;
 pub mod report;
+pub mod reports;
 pub mod serve;
 
 pub use cli::{Cli, Command, UserCommand};
@@ -36,7 +38,7 @@ pub fn run(cli: Cli) -> commands::CommandResult {
         Command::Verify(args) => commands::verify(&global, args),
         Command::Checkpoint(args) => commands::checkpoint(&global, args),
         Command::Export(args) => commands::export(&global, args),
-        Command::Report(args) => commands::report(&global, args),
+        Command::Report(args) => reports::report(&global, args),
         Command::Rebuild(args) => commands::rebuild(&global, args),
         Command::Demo(args) => commands::demo(&global, args),
         Command::User(UserCommand::Add(args)) => commands::user_add(&global, args),

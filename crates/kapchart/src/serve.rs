@@ -58,9 +58,12 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> CommandResult {
                     .await;
             })
         };
+        // Installed before the server says it listens: a signal that comes
+        // at once still stops it cleanly.
+        let shutdown = shutdown_signal();
         eprintln!("kapchart: listening on http://{address}");
         tracing::info!(%address, engine = db.engine(), "serving");
-        kapchart_api::serve(listener, state, shutdown_signal())
+        kapchart_api::serve(listener, state, shutdown)
             .await
             .map_err(|e| CommandError::Failed(anyhow!(e).context("serving")))?;
         let _ = stop.send(true);
@@ -71,24 +74,32 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> CommandResult {
     })
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled. A handler that cannot be
+/// installed never fires.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        async fn fired(signal: Option<Signal>) {
+            match signal {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+        let interrupt = fired(signal(SignalKind::interrupt()).ok());
+        let terminate = fired(signal(SignalKind::terminate()).ok());
+        async move {
+            tokio::select! {
+                () = interrupt => {}
+                () = terminate => {}
+            }
+        }
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -9,10 +9,8 @@
 //! every error is one line on stderr, never a panic, never a password.
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::sync::Arc;
 
 use kapchart_audit::{Hash, Statement, StoredEntry, canonical_json};
-use kapchart_domain::{InMemoryPractice, PracticeSettings, Services, parse_command};
 use kapchart_store::Database;
 use serde_json::{Value, json};
 
@@ -40,38 +38,6 @@ on_both_engines!(
 
 // ---------------------------------------------------------------------------
 // Writing and tampering with records behind the binary's back
-
-/// Issues commands through cqrs-es and the store, as the API will:
-/// `(client, command id, actor id, role, body)`. `issued_at` is now, and
-/// every day in the bodies lies before it.
-async fn record(url: &str, commands: &[(&str, &str, &str, &str, Value)]) {
-    let db = Database::open(url).await.expect("the test database opens");
-    // Every actor of the commands is an active account of its role.
-    let practice = InMemoryPractice::new(PracticeSettings::standard());
-    for (_, _, actor, role, _) in commands {
-        practice.enrol(
-            kapchart_domain::UserId::parse(actor).expect("a valid user id"),
-            role.parse().expect("a valid role"),
-        );
-    }
-    let services: Services = Arc::new(practice);
-    let cqrs = db.client_cqrs(kapchart_store::system_clock(), services);
-    for (client, id, actor, role, body) in commands {
-        let json = json!({
-            "id": id,
-            "actor": {"id": actor, "role": role},
-            "issued_at": chrono::Utc::now().to_rfc3339(),
-            "body": body,
-        });
-        let command = parse_command(&json.to_string())
-            .unwrap_or_else(|e| panic!("command {id} does not parse: {e}"));
-        let metadata = kapchart_store::command_metadata(&command);
-        cqrs.execute_with_metadata(client, command, metadata)
-            .await
-            .unwrap_or_else(|e| panic!("command {id} for {client} refused: {e}"));
-    }
-    db.close().await;
-}
 
 fn register(client: &str, name: &str) -> Value {
     json!({"RegisterClient": {

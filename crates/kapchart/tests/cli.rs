@@ -166,7 +166,7 @@ fn user_help_lists_its_subcommands() {
                 "--role <ROLE>",
                 "front_desk",
                 "--display-name <NAME>",
-                "local-admin",
+                "local-",
             ],
         ),
         ("token", &["--name <ID>"]),

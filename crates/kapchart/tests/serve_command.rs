@@ -108,6 +108,20 @@ async fn the_first_serve_creates_the_admin_and_prints_its_token_once(env: &Env) 
     assert_eq!(stdout, "", "no second admin token");
 }
 
+/// A server on a fresh SQLite file: the database and the `-wal` and
+/// `-shm` files SQLite keeps beside it while connections are open hold
+/// PHI, and are readable and writable by their owner only.
+#[tokio::test]
+async fn the_sqlite_files_of_a_running_server_are_private() {
+    let env = Env::sqlite();
+    let server = Server::start(&env);
+    for name in ["practice.db", "practice.db-wal", "practice.db-shm"] {
+        assert_eq!(mode(&env.path(name)), 0o600, "{name}");
+    }
+    let (code, _, stderr) = server.stop();
+    assert_eq!(code, Some(EX_OK), "{stderr}");
+}
+
 /// An address that cannot be bound is a usage error naming the option.
 #[test]
 fn an_address_in_use_is_a_usage_error() {

@@ -196,25 +196,25 @@ async fn users_are_added_listed_given_tokens_and_disabled(env: &Env) {
         got,
         [
             (
-                "local-admin",
+                CLI_USER_ID,
                 "add",
                 "cli user add",
                 "accounts: add t-0001 as therapist"
             ),
             (
-                "local-admin",
+                CLI_USER_ID,
                 "add",
                 "cli user add",
                 "accounts: add a-0001 as auditor"
             ),
             (
-                "local-admin",
+                CLI_USER_ID,
                 "change",
                 "cli user token",
                 "accounts: issue a token to t-0001"
             ),
             (
-                "local-admin",
+                CLI_USER_ID,
                 "change",
                 "cli user disable",
                 "accounts: disable t-0001 and revoke its tokens"
@@ -266,6 +266,8 @@ async fn bad_user_input_is_refused_and_writes_nothing(env: &Env) {
     // Refused by the store: one line, exit 2.
     env.run(&["user", "add", "--name", "local-admin", "--role", "admin"])
         .fails_quietly(EX_USAGE, &["local-admin", "reserved"]);
+    env.run(&["user", "add", "--name", CLI_USER_ID, "--role", "admin"])
+        .fails_quietly(EX_USAGE, &[CLI_USER_ID, "reserved"]);
     env.run(&["user", "add", "--name", "system", "--role", "admin"])
         .fails_quietly(EX_USAGE, &["system", "reserved"]);
     let line = env
@@ -587,8 +589,11 @@ async fn an_export_is_written_to_the_access_log(env: &Env) {
     let entry = entries[0];
     assert_eq!(entry["client_id"], "client-001");
     assert_eq!(entry["action"], "export");
-    assert_eq!(entry["user_id"], "local-admin");
+    assert_eq!(entry["user_id"], CLI_USER_ID);
     assert_eq!(entry["purpose"], "legal");
-    assert_eq!(entry["source"], "cli export --format json");
+    assert_eq!(
+        entry["source"],
+        "cli export --client client-001 --format json"
+    );
     assert_eq!(entry["categories"], "billing;demographics;dosing;notes");
 }

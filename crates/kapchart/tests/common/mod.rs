@@ -5,8 +5,11 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
 
-use serde_json::Value;
+use kapchart_domain::{InMemoryPractice, PracticeSettings, Services, parse_command};
+use kapchart_store::Database;
+use serde_json::{Value, json};
 
 /// Runs each scenario twice: on a fresh PostgreSQL database and on a fresh
 /// SQLite file.
@@ -40,6 +43,10 @@ pub const EMPTY_ROOT: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca4
 pub const NO_DATABASE: &str = "sqlite:///nonexistent/dir/x.db";
 /// The key file used when neither --key-file nor KAPCHART_KEY_FILE is given.
 pub const DEFAULT_KEY_FILE: &str = "kapchart-signing.key";
+/// The operating-system user (USER) the binary runs as in the tests.
+pub const OS_USER: &str = "kc-tester";
+/// The access log's user id of the command line run by [`OS_USER`].
+pub const CLI_USER_ID: &str = "local-kc-tester";
 
 // ---------------------------------------------------------------------------
 // Running the binary
@@ -153,13 +160,16 @@ impl Env {
     }
 
     /// `kapchart ARGS` in the working directory, with DATABASE_URL naming
-    /// the test database (an explicit --database-url wins) and no
-    /// KAPCHART_KEY_FILE or RUST_LOG from the outside.
+    /// the test database (an explicit --database-url wins), run by the OS
+    /// user [`OS_USER`] (USER; no LOGNAME), and no KAPCHART_KEY_FILE or
+    /// RUST_LOG from the outside.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kapchart"));
         cmd.args(args)
             .current_dir(self.dir.path())
             .env("DATABASE_URL", &self.url)
+            .env("USER", OS_USER)
+            .env_remove("LOGNAME")
             .env_remove("KAPCHART_KEY_FILE")
             .env_remove("RUST_LOG");
         cmd
@@ -198,6 +208,63 @@ impl Env {
         assert!(is_hex(&key, 64), "{key:?}");
         key
     }
+}
+
+/// The permission bits of `path`.
+pub fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+// ---------------------------------------------------------------------------
+// Writing records behind the binary's back
+
+/// Issues commands through cqrs-es and the store, as the API will:
+/// `(client, command id, actor id, role, body)`. `issued_at` is now, and
+/// every day in the bodies lies before it.
+pub async fn record(url: &str, commands: &[(&str, &str, &str, &str, Value)]) {
+    let db = Database::open(url).await.expect("the test database opens");
+    // Every actor of the commands, and every therapist and prescriber
+    // their bodies name, is an active account of its role.
+    let practice = InMemoryPractice::new(PracticeSettings::standard());
+    let enrol = |id: &str, role: kapchart_domain::Role| {
+        practice.enrol(
+            kapchart_domain::UserId::parse(id).expect("a valid user id"),
+            role,
+        );
+    };
+    for (_, _, actor, role, body) in commands {
+        enrol(actor, role.parse().expect("a valid role"));
+        for fields in body.as_object().into_iter().flat_map(|b| b.values()) {
+            if let Some(t) = fields["therapist"].as_str() {
+                enrol(t, kapchart_domain::Role::Therapist);
+            }
+            if let Some(p) = fields["prescriber"].as_str() {
+                enrol(p, kapchart_domain::Role::Prescriber);
+            }
+        }
+    }
+    let services: Services = Arc::new(practice);
+    let cqrs = db.client_cqrs(kapchart_store::system_clock(), services);
+    for (client, id, actor, role, body) in commands {
+        let json = json!({
+            "id": id,
+            "actor": {"id": actor, "role": role},
+            "issued_at": chrono::Utc::now().to_rfc3339(),
+            "body": body,
+        });
+        let command = parse_command(&json.to_string())
+            .unwrap_or_else(|e| panic!("command {id} does not parse: {e}"));
+        let metadata = kapchart_store::command_metadata(&command);
+        cqrs.execute_with_metadata(client, command, metadata)
+            .await
+            .unwrap_or_else(|e| panic!("command {id} for {client} refused: {e}"));
+    }
+    db.close().await;
 }
 
 pub fn is_hex(text: &str, len: usize) -> bool {
