@@ -349,13 +349,13 @@ async fn read_filters_outside_the_date_bounds_are_a_400_naming_the_parameter(url
         ),
         (
             &front_desk,
-            format!("/api/v1/clients/{CLIENT}/billing?purpose=payment&to=2200-01-01"),
+            format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&to=2200-01-01"),
             "to",
         ),
         (
             &auditor,
             "/api/v1/reports/billing?purpose=audit&from=-262143-01-01".to_owned(),
-            "query",
+            "from",
         ),
         (
             &auditor,

@@ -18,6 +18,7 @@ mod auth;
 mod commands;
 pub mod disclosure;
 pub mod error;
+mod limit;
 mod locks;
 pub mod openapi;
 mod reads;
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
         .with_state(state)
 }
 

@@ -20,6 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clients,
         seed,
         start: NaiveDate::from_ymd_opt(2025, 1, 6).ok_or("date")?,
+        accounts_by: None,
     };
     let db = Database::open(&url).await?;
     let started = Instant::now();

@@ -54,6 +54,10 @@ pub struct DemoOptions {
     /// The first day of the year of history (UTC). Commands are issued from
     /// this day to the end of the 365th day; some sessions are booked after.
     pub start: NaiveDate,
+    /// Who creates the practice's staff accounts, as the access log names
+    /// them (the CLI: the operating-system user); `None` for
+    /// `local-admin`, as tools that act for no person do.
+    pub accounts_by: Option<kapchart_store::access::AccessActor>,
 }
 
 /// What was generated.
@@ -159,10 +163,13 @@ pub async fn generate(
     // The sample practice's staff are accounts of the database (no usable
     // token: `kapchart user token` issues one), so a served demo practice
     // books and refers to the same people the record names.
-    let local_admin = kapchart_store::access::AccessActor {
-        user_id: kapchart_domain::UserId::parse(kapchart_store::accounts::LOCAL_ADMIN)
-            .map_err(|e| DemoError::Plan(format!("the local admin's id: {e}")))?,
-        role: Role::Admin,
+    let local_admin = match &options.accounts_by {
+        Some(by) => by.clone(),
+        None => kapchart_store::access::AccessActor {
+            user_id: kapchart_domain::UserId::parse(kapchart_store::accounts::LOCAL_ADMIN)
+                .map_err(|e| DemoError::Plan(format!("the local admin's id: {e}")))?,
+            role: Role::Admin,
+        },
     };
     for actor in staff(options.clients) {
         match kapchart_store::accounts::add_user_from(

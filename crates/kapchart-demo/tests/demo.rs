@@ -17,6 +17,7 @@ fn options(clients: u32, seed: u64) -> DemoOptions {
         clients,
         seed,
         start: NaiveDate::from_ymd_opt(2025, 1, 6).expect("valid date"),
+        accounts_by: None,
     }
 }
 
@@ -215,6 +216,63 @@ async fn the_practice_has_every_stage_and_every_chain_verifies(url: &str) -> Vec
             .any(|(rule, _, _)| matches!(rule, Rule::ExplorationTooSoon | Rule::IntegrationLate)),
         "{overrides:?}"
     );
+    // Each BP override stands on an authorization the prescriber recorded
+    // on the client's record for that session, and names that prescriber;
+    // every client evaluated was referred first.
+    for c in &clients {
+        let authorizations: BTreeMap<String, (String, String)> = c
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::OverrideAuthorized(a) => Some((
+                    a.authorization.to_string(),
+                    (a.session.to_string(), a.decision.actor.id.to_string()),
+                )),
+                _ => None,
+            })
+            .collect();
+        for e in &c.events {
+            if let ClientEvent::ExplorationRecorded(x) = e {
+                for o in &x.decision.overrides {
+                    if o.rule == Rule::ExplorationBloodPressureAboveThreshold {
+                        let id = o.authorization.as_ref().expect("an authorization");
+                        let (session, by) = &authorizations[id.as_str()];
+                        assert_eq!(session, x.session.as_str());
+                        assert_eq!(by, o.authorized_by.as_str());
+                    }
+                }
+            }
+        }
+        let referred = c.events.iter().position(|e| match e {
+            ClientEvent::ClientRegistered(r) => r.prescriber.is_some(),
+            ClientEvent::ClientReferred(_) => true,
+            _ => false,
+        });
+        let evaluated = c
+            .events
+            .iter()
+            .position(|e| matches!(e, ClientEvent::MedicalEvaluationRecorded(_)));
+        if let Some(evaluated) = evaluated {
+            assert!(
+                referred.is_some_and(|r| r < evaluated),
+                "evaluated before referral"
+            );
+        }
+    }
+    // The staff the record names are the practice's accounts.
+    let accounts: BTreeSet<String> = kapchart_store::accounts::list_users(&db)
+        .await
+        .expect("accounts")
+        .into_iter()
+        .map(|a| a.user_id.to_string())
+        .collect();
+    for actor in kapchart_demo::staff(options.clients) {
+        assert!(
+            accounts.contains(actor.id.as_str()),
+            "{} has no account",
+            actor.id
+        );
+    }
     // Each BP override names the prescriber of the client's prescription.
     for c in &clients {
         let prescribers: BTreeSet<String> = c

@@ -469,7 +469,7 @@ fn check_display_name(name: Option<&str>) -> Result<(), AccountError> {
     {
         return Err(AccountError::Invalid {
             field: "display_name",
-            rule: "must be 1 to 200 characters, not blank, with no control, invisible or direction-changing characters",
+            rule: "must be 1 to 200 characters, not blank, with no control characters (nor invisible or direction-changing ones)",
         });
     }
     Ok(())

@@ -421,6 +421,7 @@ pub fn demo(global: &GlobalArgs, args: &DemoArgs) -> CommandResult {
         clients: args.clients,
         seed: args.seed,
         start: args.start,
+        accounts_by: Some(crate::local_user::actor()?),
     };
     runtime()?.block_on(async {
         let db = open(global).await?;

@@ -6,27 +6,15 @@
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
 /// Reads the secret key, or `None` if the file does not exist. A key file
-/// that others may read or write is made the owner's alone first (with a
+/// that others may read or write is made the owner's alone (with a
 /// warning): the key must never be readable by anyone else.
 pub fn load(path: &Path) -> anyhow::Result<Option<[u8; 32]>> {
-    use std::os::unix::fs::PermissionsExt as _;
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .with_context(|| format!("making the key file {} private", path.display()))?;
-            tracing::warn!(
-                path = %path.display(),
-                "the key file was readable or writable by others; it is now 0600"
-            );
-        }
-        _ => {}
-    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -43,6 +31,18 @@ pub fn load(path: &Path) -> anyhow::Result<Option<[u8; 32]>> {
     };
     let mut key = [0_u8; 32];
     key.copy_from_slice(&bytes);
+    // A key that others could read or write is made the owner's alone.
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("making the key file {} private", path.display()))?;
+            tracing::warn!(
+                path = %path.display(),
+                "the key file was readable or writable by others; it is now 0600"
+            );
+        }
+        _ => {}
+    }
     Ok(Some(key))
 }
 
@@ -69,8 +69,6 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt as _;
-
     use super::*;
 
     #[test]

@@ -144,6 +144,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             clients: cli.clients,
             seed: cli.seed,
             start: chrono::NaiveDate::from_ymd_opt(2025, 11, 3).context("date")?,
+            accounts_by: None,
         };
         eprintln!(
             "kapchart-bench-rebuild: generating {} clients (kapchart demo)",

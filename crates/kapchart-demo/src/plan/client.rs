@@ -1252,25 +1252,22 @@ impl<'s> Planner<'s> {
         } else {
             None
         };
-        if high && self.rng.chance(40) {
-            // Sent without the prescriber's authorization first.
-            let step = self.refused(
-                at,
-                Who::Therapist,
-                body.clone(),
-                Rule::ExplorationBloodPressureAboveThreshold,
-            );
-            if b.too_soon {
-                self.override_with(step, Rule::ExplorationTooSoon, TOO_SOON_REASON, None)?;
-            }
-            at = self.at_of(step) + self.minutes(8, 15);
-        }
+        let refused_first = high && self.rng.chance(40);
         if let Some(id) = &authorization {
-            // The prescriber, consulted during the session (or after the
-            // refusal above), authorizes this session's dose with their
-            // own credential.
-            let when = if at > span.end() {
-                at
+            // The prescriber, consulted by phone when the pre-dose reading
+            // comes in (or only once the record refused the dose),
+            // authorizes this session's dose with their own credential.
+            let when = if refused_first {
+                let step = self.refused(
+                    at,
+                    Who::Therapist,
+                    body.clone(),
+                    Rule::ExplorationBloodPressureAboveThreshold,
+                );
+                if b.too_soon {
+                    self.override_with(step, Rule::ExplorationTooSoon, TOO_SOON_REASON, None)?;
+                }
+                self.at_of(step) + self.minutes(8, 15)
             } else {
                 span.start() + self.minutes(5, 12)
             };
@@ -1286,7 +1283,8 @@ impl<'s> Planner<'s> {
                     reason: self.text(BP_OVERRIDE_REASON)?,
                 }),
             );
-            at = self.at_of(step) + self.minutes(3, 8);
+            // The dose is recorded once the session has ended.
+            at = at.max(self.at_of(step) + self.minutes(3, 8));
         }
         let step = self.cmd(at, Who::Therapist, body);
         if b.too_soon {
