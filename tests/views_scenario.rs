@@ -667,6 +667,50 @@ async fn chart_view_shows_every_entry_with_its_amendments_beside_it() {
     );
 }
 
+/// The chart shows the prescriber's authorization beside the dose that
+/// used it, and the prescriber the client is referred to now.
+#[tokio::test]
+async fn chart_view_shows_authorizations_and_the_current_referral() {
+    let p = Practice::new().await;
+    let rows = p.rows(ViewName::Chart, CLIENT_2);
+    let entries: Vec<EntryRow> = of_kind(&rows, kinds::ENTRY);
+    let chart: Vec<ChartRow> = of_kind(&rows, kinds::CHART);
+    let chart = &chart[0];
+    assert_eq!(chart.authorizations.len(), 1);
+    let a = &chart.authorizations[0];
+    assert_eq!(a.authorization, "auth-x1");
+    assert_eq!(a.session, "x1");
+    assert_eq!(a.prescriber, "rx-chen");
+    let used_by = a.used_by.expect("used by the dose");
+    let dose = entries
+        .iter()
+        .find(|e| e.sequence == used_by)
+        .expect("the entry that used it");
+    assert_eq!(dose.event_type, "ExplorationRecorded");
+    assert_eq!(dose.overrides[0].authorization.as_deref(), Some("auth-x1"));
+    assert_eq!(chart.prescriber.as_deref(), Some("rx-chen"));
+}
+
+/// A referral after registration moves the chart's prescriber.
+#[tokio::test]
+async fn chart_view_follows_the_latest_referral() {
+    let mut c = Chart::new();
+    c.ok(front_desk(), register_client()).await;
+    c.ok(
+        therapist(),
+        CommandBody::ReferClient(ReferClient {
+            prescriber: other_prescriber().id,
+            note: None,
+        }),
+    )
+    .await;
+    let rows = project(ViewName::Chart, CLIENT, &feed(CLIENT, &c.events, 1)).rows();
+    let chart: Vec<ChartRow> = of_kind(&rows, kinds::CHART);
+    assert_eq!(chart[0].prescriber.as_deref(), Some("rx-patel"));
+    let registration = chart[0].registration.as_ref().expect("registered");
+    assert_eq!(registration.prescriber.as_deref(), Some("rx-chen"));
+}
+
 #[tokio::test]
 async fn chart_as_of_a_past_time_shows_only_what_was_recorded_by_then() {
     let p = Practice::new().await;
