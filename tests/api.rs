@@ -3,8 +3,8 @@
 //! API, each step by the role that does it; what each role is refused;
 //! malformed input; idempotent command ids; the access log.
 
-use kapchart_domain::{Clearance, OutcomeMeasure, Phq9Score, Role, Suitability};
-use kapchart_e2e::api::{ApiApp, Reply};
+use kapchart_domain::{Clearance, OutcomeMeasure, Phq9Score, Suitability};
+use kapchart_e2e::api::{ApiApp, Reply, Staff};
 use kapchart_e2e::*;
 use serde_json::{Value, json};
 
@@ -14,27 +14,6 @@ fn body(b: kapchart_domain::CommandBody) -> Value {
 
 fn phq9(score: i64) -> OutcomeMeasure {
     OutcomeMeasure::Phq9(Phq9Score::new(score).expect("valid score"))
-}
-
-/// The staff of the scenario, by role.
-struct Staff {
-    therapist: String,
-    other_therapist: String,
-    prescriber: String,
-    front_desk: String,
-    auditor: String,
-    admin: String,
-}
-
-async fn staff(app: &ApiApp) -> Staff {
-    Staff {
-        therapist: app.user("t-rivera", Role::Therapist).await,
-        other_therapist: app.user("t-okafor", Role::Therapist).await,
-        prescriber: app.user("rx-chen", Role::Prescriber).await,
-        front_desk: app.user("fd-jones", Role::FrontDesk).await,
-        auditor: app.user("au-smith", Role::Auditor).await,
-        admin: app.user("ad-root", Role::Admin).await,
-    }
 }
 
 fn ok(reply: &Reply, what: &str) {
@@ -217,7 +196,7 @@ async fn double_booking(app: &ApiApp, s: &Staff) {
 
 async fn full_protocol(url: &str) {
     let app = ApiApp::spawn(url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     protocol(&app, &s).await;
     rest_of_protocol(&app, &s).await;
     let events = app.events().await;
@@ -407,7 +386,7 @@ async fn the_full_protocol_through_the_api_on_sqlite() {
 async fn each_role_is_refused_what_it_must_not_see_or_do() {
     let db = kapchart_testkit::postgres().await;
     let app = ApiApp::spawn(&db.url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     protocol(&app, &s).await;
     let events = app.events().await;
     let chart = format!("/api/v1/clients/{CLIENT}/chart?purpose=treatment");
@@ -486,7 +465,7 @@ async fn each_role_is_refused_what_it_must_not_see_or_do() {
 async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     let db = kapchart_testkit::postgres().await;
     let app = ApiApp::spawn(&db.url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     ok(
         &app.command(&s.front_desk, CLIENT, "c-1", &body(register_client()))
             .await,
@@ -653,7 +632,7 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
 async fn a_command_id_is_applied_once() {
     let db = kapchart_testkit::postgres().await;
     let app = ApiApp::spawn(&db.url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     let first = app
         .command(&s.front_desk, CLIENT, "c-1", &body(register_client()))
         .await;
@@ -695,7 +674,7 @@ async fn a_command_id_is_applied_once() {
 async fn concurrent_commands_to_one_record_are_all_applied() {
     let db = kapchart_testkit::postgres().await;
     let app = std::sync::Arc::new(ApiApp::spawn(&db.url).await);
-    let s = staff(&app).await;
+    let s = app.staff().await;
     ok(
         &app.command(&s.front_desk, CLIENT, "c-1", &body(register_client()))
             .await,

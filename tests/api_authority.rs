@@ -8,12 +8,17 @@
 use std::sync::Arc;
 
 use kapchart_domain::{
-    AuthorizationId, AuthorizeOverride, Clearance, CommandBody, ReferClient, Role, Rule,
-    ScheduleSession, Suitability,
+    AuthorizationId, AuthorizeOverride, Clearance, CommandBody, ReferClient, Rule, ScheduleSession,
+    Suitability,
 };
-use kapchart_e2e::api::{ApiApp, Reply};
+use kapchart_e2e::api::{ApiApp, Reply, Staff};
 use kapchart_e2e::*;
 use serde_json::{Value, json};
+
+on_both_engines!(
+    a_forged_prescriber_authorization_is_refused,
+    a_prescriber_cannot_refer_a_client_to_themselves,
+);
 
 fn body(b: CommandBody) -> Value {
     serde_json::to_value(b).expect("command JSON")
@@ -33,26 +38,6 @@ fn refused(reply: &Reply, status: u16, code: &str, rule: Option<Rule>, what: &st
         "{what}: {}",
         reply.body
     );
-}
-
-struct Staff {
-    therapist: String,
-    other_therapist: String,
-    prescriber: String,
-    other_prescriber: String,
-    front_desk: String,
-    auditor: String,
-}
-
-async fn staff(app: &ApiApp) -> Staff {
-    Staff {
-        therapist: app.user("t-rivera", Role::Therapist).await,
-        other_therapist: app.user("t-okafor", Role::Therapist).await,
-        prescriber: app.user("rx-chen", Role::Prescriber).await,
-        other_prescriber: app.user("rx-patel", Role::Prescriber).await,
-        front_desk: app.user("fd-jones", Role::FrontDesk).await,
-        auditor: app.user("au-smith", Role::Auditor).await,
-    }
 }
 
 /// Registered (referred to rx-chen), assessed, prescribed, consented and
@@ -98,9 +83,9 @@ async fn command_with(app: &ApiApp, token: &str, id: &str, b: &Value, overrides:
 
 // ---- 1. a forged prescriber authorization ----
 
-async fn forged_authorization(url: &str) {
+async fn a_forged_prescriber_authorization_is_refused(url: &str) {
     let app = ApiApp::spawn(url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     ready_for_exploration(&app, &s).await;
     app.on(7);
     let high = body(exploration("x1", 7, Some(150), bp(185, 115)));
@@ -211,20 +196,6 @@ async fn forged_authorization(url: &str) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forged_prescriber_authorization_is_refused_on_postgres() {
-    let db = kapchart_testkit::postgres().await;
-    forged_authorization(&db.url).await;
-    db.cleanup().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forged_prescriber_authorization_is_refused_on_sqlite() {
-    let db = kapchart_testkit::sqlite();
-    forged_authorization(&db.url).await;
-    db.cleanup().await;
-}
-
 // ---- 2. the assignment race ----
 
 /// Rounds of: the front desk registers a new client to t-rivera while
@@ -234,7 +205,7 @@ async fn assignment_race(url: &str) {
     const ROUNDS: usize = 12;
     const ATTACKERS: usize = 8;
     let app = Arc::new(ApiApp::spawn(url).await);
-    let s = staff(&app).await;
+    let s = app.staff().await;
     let intake_body = body(intake("intake-1", span(0, 9, 10), Suitability::Suitable));
     for round in 0..ROUNDS {
         let client = format!("race-{round}");
@@ -288,9 +259,9 @@ async fn an_unassigned_therapist_never_wins_a_race_with_registration_on_sqlite()
 
 // ---- 3. self-referral ----
 
-async fn self_referral(url: &str) {
+async fn a_prescriber_cannot_refer_a_client_to_themselves(url: &str) {
     let app = ApiApp::spawn(url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     app.on(0);
     let mut registration = serde_json::to_value(register_client()).expect("json");
     registration["RegisterClient"]["prescriber"] = Value::Null;
@@ -358,27 +329,13 @@ async fn self_referral(url: &str) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_prescriber_cannot_refer_a_client_to_themselves_on_postgres() {
-    let db = kapchart_testkit::postgres().await;
-    self_referral(&db.url).await;
-    db.cleanup().await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_prescriber_cannot_refer_a_client_to_themselves_on_sqlite() {
-    let db = kapchart_testkit::sqlite();
-    self_referral(&db.url).await;
-    db.cleanup().await;
-}
-
 // ---- 5. clinical facts in refusals; 8. a booking for nobody ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_to_the_front_desk_carry_no_clinical_facts_and_bookings_name_real_staff() {
     let db = kapchart_testkit::postgres().await;
     let app = ApiApp::spawn(&db.url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     ready_for_exploration(&app, &s).await;
     // rx-1 covers days -10 to 360: a session on day 401 is outside it.
     app.on(1);

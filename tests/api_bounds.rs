@@ -10,26 +10,6 @@ use kapchart_e2e::api::{ApiApp, Reply};
 use kapchart_e2e::*;
 use serde_json::{Value, json};
 
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let db = kapchart_testkit::postgres().await;
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = kapchart_testkit::sqlite();
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-        }
-    )*};
-}
-
 on_both_engines!(
     out_of_range_input_is_a_400_naming_the_field_and_writes_nothing,
     many_payments_of_the_largest_amount_give_the_exact_balance,

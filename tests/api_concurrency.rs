@@ -11,26 +11,6 @@ use kapchart_e2e::api::{ApiApp, Reply};
 use kapchart_e2e::*;
 use serde_json::{Value, json};
 
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let db = kapchart_testkit::postgres().await;
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let db = kapchart_testkit::sqlite();
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-        }
-    )*};
-}
-
 on_both_engines!(
     fifty_concurrent_commands_to_one_record_all_apply,
     concurrent_commands_to_several_records_all_apply,

@@ -4,33 +4,11 @@
 //! source is the request as made; a caller who may not read a client gets
 //! the same answer whether the client exists or not.
 
-use kapchart_domain::{Clearance, ClientId, Role, Suitability};
-use kapchart_e2e::api::{ApiApp, Reply};
+use kapchart_domain::{Clearance, ClientId, Suitability};
+use kapchart_e2e::api::{ApiApp, Reply, Staff};
 use kapchart_e2e::*;
 use kapchart_store::access::{AccessQuery, AccessRecord};
 use serde_json::{Value, json};
-
-/// Runs each scenario on a fresh PostgreSQL database and a fresh SQLite
-/// file.
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let db = kapchart_testkit::postgres().await;
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = kapchart_testkit::sqlite();
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-        }
-    )*};
-}
 
 on_both_engines!(
     therapists_and_prescribers_read_the_chart_without_billing_and_the_log_says_what_was_sent,
@@ -44,29 +22,6 @@ fn body(b: kapchart_domain::CommandBody) -> Value {
 
 fn ok(reply: &Reply, what: &str) {
     assert_eq!(reply.status, 200, "{what}: {}", reply.body);
-}
-
-/// The staff, by role.
-struct Staff {
-    therapist: String,
-    other_therapist: String,
-    prescriber: String,
-    other_prescriber: String,
-    front_desk: String,
-    auditor: String,
-    admin: String,
-}
-
-async fn staff(app: &ApiApp) -> Staff {
-    Staff {
-        therapist: app.user("t-rivera", Role::Therapist).await,
-        other_therapist: app.user("t-okafor", Role::Therapist).await,
-        prescriber: app.user("rx-chen", Role::Prescriber).await,
-        other_prescriber: app.user("rx-patel", Role::Prescriber).await,
-        front_desk: app.user("fd-jones", Role::FrontDesk).await,
-        auditor: app.user("au-smith", Role::Auditor).await,
-        admin: app.user("ad-root", Role::Admin).await,
-    }
 }
 
 /// `CLIENT`, registered to t-rivera and referred to rx-chen, with an intake
@@ -157,7 +112,7 @@ async fn therapists_and_prescribers_read_the_chart_without_billing_and_the_log_s
     url: &str,
 ) {
     let app = ApiApp::spawn(url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     client_with_billing(&app, &s).await;
     let chart = format!("/api/v1/clients/{CLIENT}/chart?purpose=treatment");
     let as_of = format!("{chart}&as_of=2026-01-05T23:00:00Z");
@@ -251,7 +206,7 @@ async fn therapists_and_prescribers_read_the_chart_without_billing_and_the_log_s
 
 async fn the_access_log_names_the_request_as_made(url: &str) {
     let app = ApiApp::spawn(url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     client_with_billing(&app, &s).await;
     let reads = [
         (
@@ -315,7 +270,7 @@ async fn the_access_log_names_the_request_as_made(url: &str) {
 
 async fn a_client_the_caller_may_not_read_looks_the_same_whether_it_exists_or_not(url: &str) {
     let app = ApiApp::spawn(url).await;
-    let s = staff(&app).await;
+    let s = app.staff().await;
     client_with_billing(&app, &s).await;
     let reads = |client: &str| {
         vec![

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use kapchart_e2e::{StoredPractice, date, front_desk, payment};
+use kapchart_e2e::{StoredPractice, date, front_desk, on_both_engines, payment};
 use kapchart_projector::Projector;
 use kapchart_store::{Cursor, Database};
 use kapchart_views::{EventMeta, Row, ViewName, ViewState};
@@ -127,26 +127,6 @@ async fn assert_views_current(projector: &Projector) {
 
 async fn feed_len(db: &Database) -> i64 {
     i64::try_from(stored_events(db).await).expect("fits")
-}
-
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let db = kapchart_testkit::postgres().await;
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = kapchart_testkit::sqlite();
-                super::$name(&db.url).await;
-                db.cleanup().await;
-            }
-        }
-    )*};
 }
 
 on_both_engines!(

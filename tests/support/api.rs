@@ -170,3 +170,38 @@ impl ApiApp {
         self.db.close().await;
     }
 }
+
+/// The practice's staff as accounts of a running API: each role's bearer
+/// token (the ids are the test actors' of `crate::staff`).
+#[derive(Debug)]
+pub struct Staff {
+    /// `t-rivera`, the client's therapist.
+    pub therapist: String,
+    /// `t-okafor`, another therapist.
+    pub other_therapist: String,
+    /// `rx-chen`, the client's prescriber.
+    pub prescriber: String,
+    /// `rx-patel`, another prescriber.
+    pub other_prescriber: String,
+    /// `fd-jones`, front desk.
+    pub front_desk: String,
+    /// `au-smith`, auditor.
+    pub auditor: String,
+    /// `ad-root`, admin.
+    pub admin: String,
+}
+
+impl ApiApp {
+    /// Creates every test actor's account and returns their tokens.
+    pub async fn staff(&self) -> Staff {
+        Staff {
+            therapist: self.user("t-rivera", Role::Therapist).await,
+            other_therapist: self.user("t-okafor", Role::Therapist).await,
+            prescriber: self.user("rx-chen", Role::Prescriber).await,
+            other_prescriber: self.user("rx-patel", Role::Prescriber).await,
+            front_desk: self.user("fd-jones", Role::FrontDesk).await,
+            auditor: self.user("au-smith", Role::Auditor).await,
+            admin: self.user("ad-root", Role::Admin).await,
+        }
+    }
+}

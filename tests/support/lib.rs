@@ -17,6 +17,30 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use kapchart_domain::*;
 
+/// Runs each named scenario, an `async fn(url: &str)`, as two tests: on a
+/// fresh PostgreSQL database and on a fresh SQLite file (a module per
+/// scenario with `postgres` and `sqlite` in it).
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = kapchart_testkit::postgres().await;
+                super::$name(&db.url).await;
+                db.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = kapchart_testkit::sqlite();
+                super::$name(&db.url).await;
+                db.cleanup().await;
+            }
+        }
+    )*};
+}
+
 /// The id of the client every [`Chart`] registers.
 pub const CLIENT: &str = "client-1";
 
