@@ -54,6 +54,27 @@ impl Caller {
         }
     }
 
+    /// May this caller read the chart `rows` show? For therapists and
+    /// prescribers the chart's current row must name them as the client's
+    /// therapist or prescriber (rows with no chart row hold nothing).
+    pub fn may_read_chart_as_shown(&self, rows: &[kapchart_views::Row]) -> Result<(), ApiError> {
+        let field = match self.role {
+            Role::Therapist => "therapist",
+            Role::Prescriber => "prescriber",
+            _ => return Ok(()),
+        };
+        let Some(chart) = rows.iter().find(|r| r.kind == kapchart_views::kinds::CHART) else {
+            return Ok(());
+        };
+        if chart.data[field].as_str() == Some(self.user_id.as_str()) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "this client is not assigned or referred to you",
+            ))
+        }
+    }
+
     /// Billing and superbills: front desk and auditors.
     pub fn may_read_billing(&self) -> Result<(), ApiError> {
         match self.role {
@@ -97,5 +118,81 @@ impl FromRequestParts<AppState> for Caller {
             user_id: account.user_id,
             role: account.role,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kapchart_views::{Row, kinds};
+    use serde_json::json;
+
+    use super::*;
+
+    fn caller(id: &str, role: Role) -> Caller {
+        Caller {
+            user_id: UserId::parse(id).expect("valid id"),
+            role,
+        }
+    }
+
+    fn chart(therapist: &str, prescriber: Option<&str>) -> Vec<Row> {
+        vec![
+            Row {
+                kind: kinds::ENTRY.to_owned(),
+                key: "0000000001".to_owned(),
+                day: None,
+                data: json!({"sequence": 1}),
+            },
+            Row {
+                kind: kinds::CHART.to_owned(),
+                key: "current".to_owned(),
+                day: None,
+                data: json!({"therapist": therapist, "prescriber": prescriber}),
+            },
+        ]
+    }
+
+    #[test]
+    fn a_chart_is_shown_only_to_the_therapist_and_prescriber_it_names() {
+        let rows = chart("t-rivera", Some("rx-chen"));
+        assert!(
+            caller("t-rivera", Role::Therapist)
+                .may_read_chart_as_shown(&rows)
+                .is_ok()
+        );
+        assert!(
+            caller("rx-chen", Role::Prescriber)
+                .may_read_chart_as_shown(&rows)
+                .is_ok()
+        );
+        // Reassigned or re-referred by the time the rows were read.
+        for (id, role) in [
+            ("t-okafor", Role::Therapist),
+            ("rx-patel", Role::Prescriber),
+        ] {
+            let refused = caller(id, role).may_read_chart_as_shown(&rows);
+            assert!(
+                matches!(refused, Err(ApiError::Forbidden(_))),
+                "{id}: {refused:?}"
+            );
+        }
+        let unreferred = chart("t-rivera", None);
+        assert!(
+            caller("rx-chen", Role::Prescriber)
+                .may_read_chart_as_shown(&unreferred)
+                .is_err()
+        );
+        // Auditors' access is decided by role alone.
+        assert!(
+            caller("au-smith", Role::Auditor)
+                .may_read_chart_as_shown(&rows)
+                .is_ok()
+        );
+        // No chart row: nothing of the client is in the rows.
+        assert!(
+            caller("t-okafor", Role::Therapist)
+                .may_read_chart_as_shown(&[])
+                .is_ok()
+        );
     }
 }

@@ -460,7 +460,7 @@ pub async fn chart(
             .map_err(|e| ApiError::internal("replaying a chart", &e))?,
         None => {
             state.current().await?;
-            state
+            let rows: Vec<Row> = state
                 .view_rows(
                     ViewName::Chart,
                     &[kinds::CHART, kinds::ENTRY],
@@ -469,7 +469,13 @@ pub async fn chart(
                 .await?
                 .into_iter()
                 .map(|(_, r)| r)
-                .collect()
+                .collect();
+            // The chart sent must itself name the caller: a reassignment
+            // or referral that lands between the record's load above and
+            // the rows read here refuses the read rather than send a
+            // chart the caller no longer holds.
+            caller.may_read_chart_as_shown(&rows)?;
+            rows
         }
     };
     // The minimum necessary: billing only for those who read billing.
