@@ -4,20 +4,12 @@
 //! malformed input; idempotent command ids; the access log.
 
 use kapchart_domain::{Clearance, OutcomeMeasure, Phq9Score, Suitability};
-use kapchart_e2e::api::{ApiApp, Reply, Staff};
+use kapchart_e2e::api::{ApiApp, Reply, Staff, body, ok};
 use kapchart_e2e::*;
 use serde_json::{Value, json};
 
-fn body(b: kapchart_domain::CommandBody) -> Value {
-    serde_json::to_value(b).expect("command JSON")
-}
-
 fn phq9(score: i64) -> OutcomeMeasure {
     OutcomeMeasure::Phq9(Phq9Score::new(score).expect("valid score"))
-}
-
-fn ok(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, 200, "{what}: {}", reply.body);
 }
 
 /// Registration through one integrated exploration, a payment and an
@@ -50,9 +42,7 @@ async fn protocol(app: &ApiApp, s: &Staff) {
         ),
         (&s.therapist, "c-6b", body(outcome(phq9(19), date(0)))),
     ];
-    for (token, id, b) in steps {
-        ok(&app.command(token, CLIENT, id, &b).await, id);
-    }
+    app.commands_ok(CLIENT, &steps).await;
     app.on(7);
     ok(
         &app.command(

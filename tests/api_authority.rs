@@ -11,7 +11,7 @@ use kapchart_domain::{
     AuthorizationId, AuthorizeOverride, Clearance, CommandBody, ReferClient, Rule, ScheduleSession,
     Suitability,
 };
-use kapchart_e2e::api::{ApiApp, Reply, Staff};
+use kapchart_e2e::api::{ApiApp, Reply, Staff, body, ok};
 use kapchart_e2e::*;
 use serde_json::{Value, json};
 
@@ -19,14 +19,6 @@ on_both_engines!(
     a_forged_prescriber_authorization_is_refused,
     a_prescriber_cannot_refer_a_client_to_themselves,
 );
-
-fn body(b: CommandBody) -> Value {
-    serde_json::to_value(b).expect("command JSON")
-}
-
-fn ok(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, 200, "{what}: {}", reply.body);
-}
 
 /// Asserts an error reply: status, stable code and (if any) rule.
 fn refused(reply: &Reply, status: u16, code: &str, rule: Option<Rule>, what: &str) {
@@ -64,9 +56,7 @@ async fn ready_for_exploration(app: &ApiApp, s: &Staff) {
             body(preparation("prep-1", span(0, 10, 11))),
         ),
     ];
-    for (token, id, b) in steps {
-        ok(&app.command(token, CLIENT, id, &b).await, id);
-    }
+    app.commands_ok(CLIENT, &steps).await;
 }
 
 /// Posts a command with overrides.

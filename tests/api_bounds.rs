@@ -6,7 +6,7 @@
 //! docs/domain.md, "Field bounds", lists every bound.
 
 use kapchart_domain::{Role, Suitability};
-use kapchart_e2e::api::{ApiApp, Reply};
+use kapchart_e2e::api::{ApiApp, body, ok};
 use kapchart_e2e::*;
 use serde_json::{Value, json};
 
@@ -18,14 +18,6 @@ on_both_engines!(
 
 /// 2^53: the amount whose payment answered 500 (the chain refused it).
 const TWO_53: u64 = 1 << 53;
-
-fn body(b: kapchart_domain::CommandBody) -> Value {
-    serde_json::to_value(b).expect("command JSON")
-}
-
-fn ok(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, 200, "{what}: {}", reply.body);
-}
 
 /// `body` (a command's JSON) with the value at `pointer` replaced.
 fn with(body: &Value, pointer: &str, new: Value) -> Value {

@@ -5,7 +5,7 @@
 //! the same answer whether the client exists or not.
 
 use kapchart_domain::{Clearance, ClientId, Suitability};
-use kapchart_e2e::api::{ApiApp, Reply, Staff};
+use kapchart_e2e::api::{ApiApp, Reply, Staff, body, ok};
 use kapchart_e2e::*;
 use kapchart_store::access::{AccessQuery, AccessRecord};
 use serde_json::{Value, json};
@@ -15,14 +15,6 @@ on_both_engines!(
     the_access_log_names_the_request_as_made,
     a_client_the_caller_may_not_read_looks_the_same_whether_it_exists_or_not,
 );
-
-fn body(b: kapchart_domain::CommandBody) -> Value {
-    serde_json::to_value(b).expect("command JSON")
-}
-
-fn ok(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, 200, "{what}: {}", reply.body);
-}
 
 /// `CLIENT`, registered to t-rivera and referred to rx-chen, with an intake
 /// (which raises a charge), a cleared medical evaluation, a prescription, a
@@ -56,9 +48,7 @@ async fn client_with_billing(app: &ApiApp, s: &Staff) {
         ),
         (&s.front_desk, "r-6", body(amend(5))),
     ];
-    for (token, id, b) in steps {
-        ok(&app.command(token, CLIENT, id, &b).await, id);
-    }
+    app.commands_ok(CLIENT, &steps).await;
     views_current(app).await;
 }
 

@@ -149,6 +149,14 @@ impl ApiApp {
         .await
     }
 
+    /// Posts each `(token, command id, body)` to `client`'s record in
+    /// order; every one must be applied.
+    pub async fn commands_ok(&self, client: &str, steps: &[(&str, &str, Value)]) {
+        for (token, id, b) in steps {
+            ok(&self.command(token, client, id, b).await, id);
+        }
+    }
+
     /// Events in the store.
     pub async fn events(&self) -> i64 {
         const SQL: &str = "SELECT count(*) FROM events";
@@ -169,6 +177,17 @@ impl ApiApp {
         }
         self.db.close().await;
     }
+}
+
+/// A command body as the API takes it: its JSON.
+pub fn body(b: kapchart_domain::CommandBody) -> Value {
+    serde_json::to_value(b).expect("command JSON")
+}
+
+/// Asserts a 200 reply; `what` names the step in the failure.
+#[track_caller]
+pub fn ok(reply: &Reply, what: &str) {
+    assert_eq!(reply.status, 200, "{what}: {}", reply.body);
 }
 
 /// The practice's staff as accounts of a running API: each role's bearer

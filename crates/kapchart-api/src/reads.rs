@@ -342,14 +342,17 @@ impl AppState {
         }
     }
 
-    /// The views caught up with every event committed before the read:
+    /// The `views` a read uses caught up with every event committed before
+    /// the read (the others are the background projector's):
     /// on PostgreSQL the feed holds back events behind any transaction
     /// still open on the server, so the read waits for those, within
     /// [`READ_PATIENCE`]; past it, it is answered from the views as they
     /// are, and the lag is logged.
-    async fn current(&self) -> Result<(), ApiError> {
+    async fn current(&self, views: &[ViewName]) -> Result<(), ApiError> {
         let behind = self
             .projector()
+            .clone()
+            .only(views)
             .catch_up_fully(READ_PATIENCE)
             .await
             .map_err(|e| ApiError::internal("catching up the views", &e))?;
@@ -380,7 +383,9 @@ impl AppState {
         period: Period,
         client: Option<&str>,
     ) -> Result<kapchart_views::Table, ApiError> {
-        self.current().await?;
+        let mut views: Vec<ViewName> = kind.sources().iter().map(|(view, _)| *view).collect();
+        views.dedup();
+        self.current(&views).await?;
         let mut rows = Vec::new();
         for (view, row_kind) in kind.sources() {
             rows.extend(self.view_rows(*view, &[row_kind], client).await?);
@@ -459,7 +464,7 @@ pub async fn chart(
             .await
             .map_err(|e| ApiError::internal("replaying a chart", &e))?,
         None => {
-            state.current().await?;
+            state.current(&[ViewName::Chart]).await?;
             let rows: Vec<Row> = state
                 .view_rows(
                     ViewName::Chart,
@@ -580,7 +585,7 @@ pub async fn billing(
             q.purpose,
         )
         .await?;
-    state.current().await?;
+    state.current(&[ViewName::Billing]).await?;
     let rows = state
         .view_rows(
             ViewName::Billing,

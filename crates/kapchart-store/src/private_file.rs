@@ -66,18 +66,22 @@ fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Sets `path` to 0600 when its mode lets its group or others in; a
-/// missing file is fine.
-fn restrict(path: &Path) -> io::Result<()> {
+/// Sets `path` to 0600 when its mode lets its group or others in, and
+/// says whether it did; a missing file is fine.
+///
+/// # Errors
+/// The file's mode cannot be read or set.
+pub fn restrict(path: &Path) -> io::Result<bool> {
     let mode = match std::fs::metadata(path) {
         Ok(m) => m.permissions().mode(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(e),
     };
-    if mode & 0o077 != 0 {
-        std::fs::set_permissions(path, Permissions::from_mode(PRIVATE_MODE))?;
+    if mode & 0o077 == 0 {
+        return Ok(false);
     }
-    Ok(())
+    std::fs::set_permissions(path, Permissions::from_mode(PRIVATE_MODE))?;
+    Ok(true)
 }
 
 #[cfg(test)]

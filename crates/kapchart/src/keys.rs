@@ -6,7 +6,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -32,16 +32,13 @@ pub fn load(path: &Path) -> anyhow::Result<Option<[u8; 32]>> {
     let mut key = [0_u8; 32];
     key.copy_from_slice(&bytes);
     // A key that others could read or write is made the owner's alone.
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                .with_context(|| format!("making the key file {} private", path.display()))?;
-            tracing::warn!(
-                path = %path.display(),
-                "the key file was readable or writable by others; it is now 0600"
-            );
-        }
-        _ => {}
+    if kapchart_store::private_file::restrict(path)
+        .with_context(|| format!("making the key file {} private", path.display()))?
+    {
+        tracing::warn!(
+            path = %path.display(),
+            "the key file was readable or writable by others; it is now 0600"
+        );
     }
     Ok(Some(key))
 }
@@ -69,6 +66,8 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<[u8; 32]> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
 
     #[test]
