@@ -67,7 +67,7 @@ impl ApiApp {
             .expect("a free port");
         let address: SocketAddr = listener.local_addr().expect("bound");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(kapchart_api::serve(listener, state, async move {
+        let server = tokio::spawn(kapchart_api::serve(listener, kapchart_api::router(state), async move {
             let _ = stopped.await;
         }));
         Self {

@@ -44,6 +44,20 @@ pub struct CommandRequest {
     pub body: CommandBody,
 }
 
+impl CommandRequest {
+    /// Parses a request from its JSON text: every field checked, the
+    /// first bad one named (`body.RecordPayment.amount`).
+    ///
+    /// # Errors
+    /// 400 naming the field.
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        parse_json(text).map_err(|e| ApiError::BadRequest {
+            field: e.field,
+            message: e.message,
+        })
+    }
+}
+
 /// What a command wrote.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CommandReply {
@@ -112,94 +126,113 @@ pub async fn post_command(
         }
     })?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad(".", "not UTF-8"))?;
-    let request: CommandRequest = parse_json(text).map_err(|e| ApiError::BadRequest {
-        field: e.field,
-        message: e.message,
-    })?;
-    if let CommandBody::RegisterClient(r) = &request.body
-        && r.client_id != client
-    {
-        return Err(ApiError::bad(
-            "body.RegisterClient.client_id",
-            "must equal the client id in the path",
-        ));
-    }
-    // Who may act on this client (role, assignment, referral) is decided
-    // by the record itself, on the state the command is decided on.
-    let command_id = request.id.clone();
-    let mut command = Command {
-        id: request.id,
-        actor: caller.actor(),
-        issued_at: state.now(),
-        overrides: request.overrides,
-        body: request.body,
-    };
-    // One command per record at a time in this server: deciding and
-    // committing happen under the record's lock, so concurrent commands to
-    // one record queue here instead of conflicting. The retries remain for
-    // writers in other processes.
-    let writing = state.inner.locks.lock(client.as_str()).await;
-    let mut attempt = 0;
-    loop {
-        command.issued_at = state.now();
-        let metadata = command_metadata(&command);
-        match state
-            .inner
-            .cqrs
-            .execute_with_metadata(client.as_str(), command.clone(), metadata)
-            .await
-        {
-            Ok(()) => break,
-            Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
-                attempt += 1;
-            }
-            Err(AggregateError::AggregateConflict) => return Err(ApiError::Concurrent),
-            Err(AggregateError::UserError(ClientError::Refused(r)))
-                if r.rule == Rule::CommandIdReused =>
-            {
-                return Err(ApiError::CommandIdReused(r.message));
-            }
-            Err(AggregateError::UserError(ClientError::Refused(r))) => {
-                return Err(ApiError::Refused {
-                    rule: r.rule.code(),
-                    message: r.message,
-                });
-            }
-            Err(AggregateError::UserError(ClientError::Invalid { field, message })) => {
-                return Err(ApiError::bad(format!("body.{field}"), message));
-            }
-            Err(e) => return Err(ApiError::internal("executing a command", &e)),
-        }
-    }
-    drop(writing);
-    state.projector().waker().notify_one();
+    let request = CommandRequest::parse(text)?;
+    state.execute(&caller, &client, request).await.map(Json)
+}
 
-    // The events this command id wrote: the same answer for the first
-    // request and for every retry of it.
-    let written = state
-        .inner
-        .repository
-        .command_events(CLIENT_RECORD, client.as_str(), command_id.as_str())
-        .await
-        .map_err(|e| ApiError::internal("reading a command's events", &e))?;
-    let Some(last) = written.last() else {
-        return Err(ApiError::internal(
-            "a command was applied but no event carries its id",
-            &command_id,
-        ));
-    };
-    Ok(Json(CommandReply {
-        client_id: client.to_string(),
-        command_id: command_id.to_string(),
-        sequence: last.sequence,
-        position: last.position,
-        events: written
-            .iter()
-            .map(|e| WrittenEvent {
-                sequence: e.sequence,
-                position: e.position,
-                event_type: e.event_type.clone(),
-            })
-            .collect(),
-    }))
+impl AppState {
+    /// Decides and commits one command of `caller` to `client`'s record
+    /// (the service behind the API's commands and the pages' forms): the
+    /// actor and the time come from the caller and the server's clock.
+    /// The same command id with the same command is applied once and
+    /// answered with the first result.
+    ///
+    /// # Errors
+    /// 400 naming a field, 403 when the record refuses the actor, 409 for
+    /// a reused command id or a record that kept changing, 422 for a rule
+    /// of the record.
+    pub async fn execute(
+        &self,
+        caller: &Caller,
+        client: &ClientId,
+        request: CommandRequest,
+    ) -> Result<CommandReply, ApiError> {
+        let state = self;
+        if let CommandBody::RegisterClient(r) = &request.body
+            && r.client_id != *client
+        {
+            return Err(ApiError::bad(
+                "body.RegisterClient.client_id",
+                "must equal the client id in the path",
+            ));
+        }
+        // Who may act on this client (role, assignment, referral) is decided
+        // by the record itself, on the state the command is decided on.
+        let command_id = request.id.clone();
+        let mut command = Command {
+            id: request.id,
+            actor: caller.actor(),
+            issued_at: state.now(),
+            overrides: request.overrides,
+            body: request.body,
+        };
+        // One command per record at a time in this server: deciding and
+        // committing happen under the record's lock, so concurrent commands to
+        // one record queue here instead of conflicting. The retries remain for
+        // writers in other processes.
+        let writing = state.inner.locks.lock(client.as_str()).await;
+        let mut attempt = 0;
+        loop {
+            command.issued_at = state.now();
+            let metadata = command_metadata(&command);
+            match state
+                .inner
+                .cqrs
+                .execute_with_metadata(client.as_str(), command.clone(), metadata)
+                .await
+            {
+                Ok(()) => break,
+                Err(AggregateError::AggregateConflict) if attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                }
+                Err(AggregateError::AggregateConflict) => return Err(ApiError::Concurrent),
+                Err(AggregateError::UserError(ClientError::Refused(r)))
+                    if r.rule == Rule::CommandIdReused =>
+                {
+                    return Err(ApiError::CommandIdReused(r.message));
+                }
+                Err(AggregateError::UserError(ClientError::Refused(r))) => {
+                    return Err(ApiError::Refused {
+                        rule: r.rule.code(),
+                        message: r.message,
+                    });
+                }
+                Err(AggregateError::UserError(ClientError::Invalid { field, message })) => {
+                    return Err(ApiError::bad(format!("body.{field}"), message));
+                }
+                Err(e) => return Err(ApiError::internal("executing a command", &e)),
+            }
+        }
+        drop(writing);
+        state.projector().waker().notify_one();
+
+        // The events this command id wrote: the same answer for the first
+        // request and for every retry of it.
+        let written = state
+            .inner
+            .repository
+            .command_events(CLIENT_RECORD, client.as_str(), command_id.as_str())
+            .await
+            .map_err(|e| ApiError::internal("reading a command's events", &e))?;
+        let Some(last) = written.last() else {
+            return Err(ApiError::internal(
+                "a command was applied but no event carries its id",
+                &command_id,
+            ));
+        };
+        Ok(CommandReply {
+            client_id: client.to_string(),
+            command_id: command_id.to_string(),
+            sequence: last.sequence,
+            position: last.position,
+            events: written
+                .iter()
+                .map(|e| WrittenEvent {
+                    sequence: e.sequence,
+                    position: e.position,
+                    event_type: e.event_type.clone(),
+                })
+                .collect(),
+        })
+    }
 }

@@ -22,6 +22,7 @@ mod limit;
 mod locks;
 pub mod openapi;
 mod reads;
+mod service;
 mod source;
 
 use std::net::SocketAddr;
@@ -37,7 +38,10 @@ use kapchart_projector::{ProjectedPractice, Projector};
 use kapchart_store::{ClientCqrs, ClientStore, Clock, Database, EventRepository};
 
 pub use auth::Caller;
+pub use commands::{CommandReply, CommandRequest, WrittenEvent};
 pub use error::{ApiError, ErrorBody};
+pub use reads::{ClientRows, Purpose, ReportReply, ViewRow};
+pub use source::Source;
 
 /// The largest request body accepted, in bytes (413 above it).
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -141,18 +145,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves.
+/// Serves `app` (the API's [`router`], perhaps merged with the pages')
+/// on `listener` until `shutdown` resolves, with each request's peer
+/// address known to the access log.
 ///
 /// # Errors
 /// The listener failed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -8,19 +8,17 @@
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use kapchart_domain::{ClientId, ClientRecord, Role};
 use kapchart_store::access::{AccessAction, AccessEntry, DataCategory};
 use kapchart_store::{CLIENT_RECORD, audit};
-use kapchart_views::{Period, ReportKind, Row, ViewName, kinds};
+use kapchart_views::{Period, ReportKind, Row, ViewName};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::commands::client_id;
-use crate::disclosure::{
-    chart_categories, chart_without_billing, clients_of, history_categories, report_categories,
-};
+use crate::disclosure::{clients_of, history_categories, report_categories};
 use crate::error::ApiError;
 use crate::source::Source;
 use crate::{AppState, Caller};
@@ -45,7 +43,8 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    /// The purpose as logged.
+    pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Treatment => "treatment",
             Purpose::Payment => "payment",
@@ -141,35 +140,10 @@ pub struct ReportQuery {
     client: Option<String>,
 }
 
-impl ChartQuery {
-    /// The parameters that choose the data, for the access log.
-    fn chosen(&self) -> Vec<(&'static str, String)> {
-        self.as_of
-            .map(|at| ("as_of", at.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
-            .into_iter()
-            .collect()
-    }
-}
-
-impl PeriodQuery {
-    /// The parameters that choose the data, for the access log.
-    fn chosen(&self) -> Vec<(&'static str, String)> {
-        period_chosen(self.from, self.to)
-    }
-}
-
-impl ReportQuery {
-    /// The parameters that choose the data, for the access log.
-    fn chosen(&self) -> Vec<(&'static str, String)> {
-        let mut chosen = period_chosen(self.from, self.to);
-        if let Some(client) = &self.client {
-            chosen.push(("client", client.clone()));
-        }
-        chosen
-    }
-}
-
-fn period_chosen(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Vec<(&'static str, String)> {
+pub(crate) fn period_chosen(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Vec<(&'static str, String)> {
     [("from", from), ("to", to)]
         .into_iter()
         .filter_map(|(k, d)| d.map(|d| (k, d.format("%Y-%m-%d").to_string())))
@@ -181,7 +155,7 @@ fn query<T>(q: Result<Query<T>, QueryRejection>, expected: &str) -> Result<T, Ap
         .map_err(|_| ApiError::bad("query", format!("expected {expected}")))
 }
 
-fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, ApiError> {
+pub(crate) fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, ApiError> {
     for (field, day) in [("from", from), ("to", to)] {
         if let Some(day) = day {
             kapchart_domain::input::check_date(day).map_err(|e| ApiError::bad(field, e.message))?;
@@ -291,7 +265,7 @@ pub struct AccessLogStatus {
 impl AppState {
     /// Appends a read of `client`'s record to the access log: `source` is
     /// [`Source::describe`]d.
-    async fn log_read(
+    pub(crate) async fn log_read(
         &self,
         caller: &Caller,
         client: &ClientId,
@@ -333,7 +307,7 @@ impl AppState {
     }
 
     /// A registered client's record, or 404.
-    async fn registered(&self, client: &ClientId) -> Result<ClientRecord, ApiError> {
+    pub(crate) async fn registered(&self, client: &ClientId) -> Result<ClientRecord, ApiError> {
         let record = self.record(client.as_str()).await?;
         if record.is_registered() {
             Ok(record)
@@ -348,7 +322,7 @@ impl AppState {
     /// still open on the server, so the read waits for those, within
     /// [`READ_PATIENCE`]; past it, it is answered from the views as they
     /// are, and the lag is logged.
-    async fn current(&self, views: &[ViewName]) -> Result<(), ApiError> {
+    pub(crate) async fn current(&self, views: &[ViewName]) -> Result<(), ApiError> {
         let behind = self
             .projector()
             .clone()
@@ -365,7 +339,7 @@ impl AppState {
         Ok(())
     }
 
-    async fn view_rows(
+    pub(crate) async fn view_rows(
         &self,
         view: ViewName,
         kinds: &[&str],
@@ -377,7 +351,7 @@ impl AppState {
             .map_err(|e| ApiError::internal("reading a view", &e))
     }
 
-    async fn build(
+    pub(crate) async fn build(
         &self,
         kind: ReportKind,
         period: Period,
@@ -398,7 +372,7 @@ impl AppState {
     }
 }
 
-fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportReply {
+pub(crate) fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportReply {
     ReportReply {
         report: name.to_owned(),
         columns: table.columns.iter().map(|c| (*c).to_owned()).collect(),
@@ -407,7 +381,7 @@ fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportReply {
 }
 
 /// Logs a report's read of each client it shows.
-async fn log_report(
+pub(crate) async fn log_report(
     state: &AppState,
     caller: &Caller,
     table: &kapchart_views::Table,
@@ -447,62 +421,10 @@ pub async fn chart(
 ) -> Result<Json<ClientRows>, ApiError> {
     let client = client_id(path)?;
     let q = query(q, "purpose, and as_of as RFC 3339")?;
-    if let Some(at) = q.as_of {
-        kapchart_domain::input::check_instant(at).map_err(|e| ApiError::bad("as_of", e.message))?;
-    }
-    // The role and assignment first: a caller who may not read this
-    // client gets the same answer whether the client exists or not.
-    let record = state.record(client.as_str()).await?;
-    caller.may_read_chart(&record)?;
-    if !record.is_registered() {
-        return Err(ApiError::NotFound("no such client"));
-    }
-    let rows: Vec<Row> = match q.as_of {
-        Some(at) => state
-            .projector()
-            .chart_as_of(client.as_str(), at)
-            .await
-            .map_err(|e| ApiError::internal("replaying a chart", &e))?,
-        None => {
-            state.current(&[ViewName::Chart]).await?;
-            let rows: Vec<Row> = state
-                .view_rows(
-                    ViewName::Chart,
-                    &[kinds::CHART, kinds::ENTRY],
-                    Some(client.as_str()),
-                )
-                .await?
-                .into_iter()
-                .map(|(_, r)| r)
-                .collect();
-            // The chart sent must itself name the caller: a reassignment
-            // or referral that lands between the record's load above and
-            // the rows read here refuses the read rather than send a
-            // chart the caller no longer holds.
-            caller.may_read_chart_as_shown(&rows)?;
-            rows
-        }
-    };
-    // The minimum necessary: billing only for those who read billing.
-    let rows = if caller.may_read_billing().is_ok() {
-        rows
-    } else {
-        chart_without_billing(rows)
-    };
     state
-        .log_read(
-            &caller,
-            &client,
-            &chart_categories(&rows),
-            &source.describe(&q.chosen()),
-            q.purpose,
-        )
-        .await?;
-    Ok(Json(ClientRows {
-        client_id: client.to_string(),
-        as_of: q.as_of.map(|t| t.to_rfc3339()),
-        rows: rows.into_iter().map(ViewRow::from).collect(),
-    }))
+        .read_chart(&caller, &source, &client, q.purpose, q.as_of)
+        .await
+        .map(Json)
 }
 
 /// The client's complete history with hashes (auditors).
@@ -574,30 +496,10 @@ pub async fn billing(
 ) -> Result<Json<ClientRows>, ApiError> {
     let client = client_id(path)?;
     let q = query(q, "purpose")?;
-    caller.may_read_billing()?;
-    state.registered(&client).await?;
     state
-        .log_read(
-            &caller,
-            &client,
-            report_categories(ReportKind::Billing),
-            &source.describe(&[]),
-            q.purpose,
-        )
-        .await?;
-    state.current(&[ViewName::Billing]).await?;
-    let rows = state
-        .view_rows(
-            ViewName::Billing,
-            &[kinds::ACCOUNT, kinds::CHARGE, kinds::PAYMENT],
-            Some(client.as_str()),
-        )
-        .await?;
-    Ok(Json(ClientRows {
-        client_id: client.to_string(),
-        as_of: None,
-        rows: rows.into_iter().map(|(_, r)| ViewRow::from(r)).collect(),
-    }))
+        .read_billing(&caller, &source, &client, q.purpose)
+        .await
+        .map(Json)
 }
 
 /// The client's superbill for a period.
@@ -618,22 +520,10 @@ pub async fn superbill(
 ) -> Result<Json<ReportReply>, ApiError> {
     let client = client_id(path)?;
     let q = query(q, "purpose, and from and to as YYYY-MM-DD")?;
-    let period = period(q.from, q.to)?;
-    caller.may_read_billing()?;
-    state.registered(&client).await?;
     state
-        .log_read(
-            &caller,
-            &client,
-            report_categories(ReportKind::Superbill),
-            &source.describe(&q.chosen()),
-            q.purpose,
-        )
-        .await?;
-    let table = state
-        .build(ReportKind::Superbill, period, Some(client.as_str()))
-        .await?;
-    Ok(Json(report_reply("superbill", &table)))
+        .read_superbill(&caller, &source, &client, q.purpose, q.from, q.to)
+        .await
+        .map(Json)
 }
 
 /// Sessions per therapist and day, double-bookings flagged. A therapist
@@ -658,34 +548,10 @@ pub async fn schedule(
     q: Result<Query<PeriodQuery>, QueryRejection>,
 ) -> Result<Json<ReportReply>, ApiError> {
     let q = query(q, "purpose, and from and to as YYYY-MM-DD")?;
-    let period = period(q.from, q.to)?;
-    match caller.role {
-        Role::Therapist | Role::FrontDesk | Role::Auditor => {}
-        _ => {
-            return Err(ApiError::Forbidden(
-                "the schedule is read by therapists, front desk and auditors",
-            ));
-        }
-    }
-    let mut table = state.build(ReportKind::Schedule, period, None).await?;
-    if caller.role == Role::Therapist
-        && let Some(k) = table.columns.iter().position(|c| *c == "therapist")
-    {
-        let me = caller.user_id.as_str();
-        table
-            .rows
-            .retain(|r| r.get(k).and_then(Value::as_str) == Some(me));
-    }
-    log_report(
-        &state,
-        &caller,
-        &table,
-        ReportKind::Schedule,
-        &source.describe(&q.chosen()),
-        q.purpose,
-    )
-    .await?;
-    Ok(Json(report_reply("schedule", &table)))
+    state
+        .read_schedule(&caller, &source, q.purpose, q.from, q.to)
+        .await
+        .map(Json)
 }
 
 /// A report: `schedule`, `billing`, `superbill`, `controlled-substances`,
@@ -707,45 +573,19 @@ pub async fn report(
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Json<ReportReply>, ApiError> {
     let Path(name) = path.map_err(|_| ApiError::bad("name", "not a valid path segment"))?;
-    let kind = match name.as_str() {
-        "schedule" => ReportKind::Schedule,
-        "billing" => ReportKind::Billing,
-        "superbill" => ReportKind::Superbill,
-        "controlled-substances" => ReportKind::ControlledSubstances,
-        "protocol" => ReportKind::Protocol,
-        "outcomes" => ReportKind::Outcomes,
-        _ => return Err(ApiError::NotFound("no such report")),
-    };
     let q = query(q, "purpose, from and to as YYYY-MM-DD, and client")?;
-    let period = period(q.from, q.to)?;
-    let client = match &q.client {
-        Some(c) => Some(ClientId::parse(c).map_err(|e| ApiError::bad("client", e.to_string()))?),
-        None => None,
-    };
-    let allowed = match caller.role {
-        Role::Auditor => true,
-        Role::FrontDesk => matches!(
-            kind,
-            ReportKind::Schedule | ReportKind::Billing | ReportKind::Superbill
-        ),
-        _ => false,
-    };
-    if !allowed {
-        return Err(ApiError::Forbidden("this report is not open to your role"));
-    }
-    let table = state
-        .build(kind, period, client.as_ref().map(ClientId::as_str))
-        .await?;
-    log_report(
-        &state,
-        &caller,
-        &table,
-        kind,
-        &source.describe(&q.chosen()),
-        q.purpose,
-    )
-    .await?;
-    Ok(Json(report_reply(&name, &table)))
+    state
+        .read_report(
+            &caller,
+            &source,
+            &name,
+            q.purpose,
+            q.from,
+            q.to,
+            q.client.as_deref(),
+        )
+        .await
+        .map(Json)
 }
 
 /// Verifies every client's hash chain, the checkpoint log and the access

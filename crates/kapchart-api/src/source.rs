@@ -12,6 +12,7 @@ use crate::error::ApiError;
 /// The method, the path as requested and the peer's address of a request.
 #[derive(Debug, Clone)]
 pub struct Source {
+    channel: &'static str,
     method: String,
     path: String,
     peer: String,
@@ -26,6 +27,7 @@ impl FromRequestParts<AppState> for Source {
             .get::<ConnectInfo<SocketAddr>>()
             .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
         Ok(Source {
+            channel: "api",
             method: parts.method.to_string(),
             path: parts.uri.path().to_owned(),
             peer,
@@ -34,6 +36,22 @@ impl FromRequestParts<AppState> for Source {
 }
 
 impl Source {
+    /// A request to `channel` (`api`, `web`): its method, its path as
+    /// requested (without the query) and the peer's address.
+    pub fn new(
+        channel: &'static str,
+        method: impl Into<String>,
+        path: impl Into<String>,
+        peer: impl Into<String>,
+    ) -> Self {
+        Source {
+            channel,
+            method: method.into(),
+            path: path.into(),
+            peer: peer.into(),
+        }
+    }
+
     /// `api GET /api/v1/reports/billing?from=2026-01-01&to=2026-03-31 from
     /// 127.0.0.1`: the path as requested and `chosen`, the query
     /// parameters that chose the data, each as the server understood it
@@ -48,8 +66,8 @@ impl Source {
             format!("?{}", query.join("&"))
         };
         format!(
-            "api {} {}{query} from {}",
-            self.method, self.path, self.peer
+            "{} {} {}{query} from {}",
+            self.channel, self.method, self.path, self.peer
         )
     }
 }
@@ -60,11 +78,7 @@ mod tests {
 
     #[test]
     fn the_request_as_made() {
-        let source = Source {
-            method: "GET".into(),
-            path: "/api/v1/reports/billing".into(),
-            peer: "127.0.0.1".into(),
-        };
+        let source = Source::new("api", "GET", "/api/v1/reports/billing", "127.0.0.1");
         assert_eq!(
             source.describe(&[("from", "2026-01-01".into()), ("to", "2026-03-31".into())]),
             "api GET /api/v1/reports/billing?from=2026-01-01&to=2026-03-31 from 127.0.0.1"

@@ -500,7 +500,7 @@ fn token_hash(token: &str) -> String {
     Hash::sha256(token.as_bytes()).to_hex()
 }
 
-fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -508,8 +508,8 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// A `users` row as text.
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    user_id: String,
+pub(crate) struct UserRow {
+    pub(crate) user_id: String,
     role: String,
     display_name: Option<String>,
     disabled_at: Option<String>,
@@ -517,7 +517,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn decode(self) -> Result<Account, StoreError> {
+    pub(crate) fn decode(self) -> Result<Account, StoreError> {
         let unreadable = |reason: &str| StoreError::Unreadable {
             table: "users",
             key: self.user_id.clone(),

@@ -16,6 +16,7 @@ mod feed;
 pub mod private_file;
 mod repo;
 pub mod upcast;
+pub mod web_sessions;
 
 use std::str::FromStr;
 use std::sync::Arc;

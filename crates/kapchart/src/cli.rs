@@ -153,6 +153,31 @@ pub struct ServeArgs {
     /// Address and port to listen on (IP:PORT).
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
+
+    /// Sign a web session out after this many minutes without a request.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..=720))]
+    pub idle_sign_out: u16,
+
+    /// The practice's time zone (IANA name, e.g. America/Los_Angeles):
+    /// the pages show dates and times in it.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub time_zone: chrono_tz::Tz,
+
+    /// Mark session cookies Secure: set this when kapchart is reached over
+    /// HTTPS (a proxy in front of it terminating TLS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+impl ServeArgs {
+    /// How the pages are served.
+    pub fn web_config(&self) -> kapchart_web::WebConfig {
+        kapchart_web::WebConfig {
+            idle_limit: chrono::Duration::minutes(i64::from(self.idle_sign_out)),
+            secure_cookies: self.secure_cookies,
+            time_zone: self.time_zone,
+        }
+    }
 }
 
 /// Arguments of `kapchart verify`.

@@ -1,5 +1,5 @@
-//! `kapchart serve`: the JSON API, with the projector keeping the views
-//! current beside it.
+//! `kapchart serve`: the JSON API and the staff's web pages, with the
+//! projector keeping the views current beside them.
 
 use std::time::Duration;
 
@@ -63,7 +63,9 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> CommandResult {
         let shutdown = shutdown_signal();
         eprintln!("kapchart: listening on http://{address}");
         tracing::info!(%address, engine = db.engine(), "serving");
-        kapchart_api::serve(listener, state, shutdown)
+        let pages = kapchart_web::WebState::new(state.clone(), args.web_config());
+        let app = kapchart_api::router(state).merge(kapchart_web::router(pages));
+        kapchart_api::serve(listener, app, shutdown)
             .await
             .map_err(|e| CommandError::Failed(anyhow!(e).context("serving")))?;
         let _ = stop.send(true);

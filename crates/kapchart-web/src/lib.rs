@@ -1,0 +1,102 @@
+//! kapchart's web pages for the practice's staff, served by `kapchart
+//! serve` beside the JSON API.
+//!
+//! Every page is rendered on the server from a template checked at compile
+//! time (askama), styled by one stylesheet embedded in the binary, and
+//! works without JavaScript: plain links and forms, POST-redirect-GET.
+//! Pages read and write through the API crate's services
+//! ([`kapchart_api::AppState`]: `read_chart`, `execute`, ...), so a page
+//! meets the same roles, rules and access log as the API; no page reads
+//! the database for a client's record on its own.
+//!
+//! - [`session`]: the signed-in session (cookie), its CSRF token, idle
+//!   sign-out.
+//! - [`page`]: the layout every page shares and the error page.
+
+pub mod page;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use kapchart_api::AppState;
+
+/// The stylesheet, embedded.
+pub const STYLESHEET: &str = include_str!("../static/kapchart.css");
+
+/// Where the stylesheet is served.
+pub const STYLESHEET_PATH: &str = "/static/kapchart.css";
+
+/// How the pages are served.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// A session unused this long is signed out (HIPAA 164.312(a)(2)(iii)).
+    pub idle_limit: chrono::Duration,
+    /// Cookies are `Secure` (set when kapchart is served over TLS, or
+    /// behind a proxy that terminates it).
+    pub secure_cookies: bool,
+    /// The practice's time zone: every date and time is shown in it.
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            idle_limit: chrono::Duration::minutes(15),
+            secure_cookies: false,
+            time_zone: chrono_tz::UTC,
+        }
+    }
+}
+
+/// The pages' state: the API's services and how pages are served.
+#[derive(Debug, Clone)]
+pub struct WebState {
+    /// The services the API also uses.
+    pub app: AppState,
+    /// How the pages are served.
+    pub config: Arc<WebConfig>,
+}
+
+impl WebState {
+    /// The pages over `app`'s services.
+    pub fn new(app: AppState, config: WebConfig) -> Self {
+        WebState {
+            app,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The pages' routes (merge them with the API's router).
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route(STYLESHEET_PATH, get(stylesheet))
+        .with_state(state)
+}
+
+/// `/`: a signed-in user's home page by role, else the sign-in page.
+async fn home(user: session::SignedIn) -> Redirect {
+    Redirect::to(page::home_of(user.caller.role))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
