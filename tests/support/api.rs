@@ -21,6 +21,8 @@ pub struct ApiApp {
     /// The database it serves.
     pub db: Database,
     http: reqwest::Client,
+    /// How the pages are served (idle limit, cookies, time zone).
+    pub web_config: kapchart_web::WebConfig,
     now: Arc<Mutex<DateTime<Utc>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -62,18 +64,24 @@ impl ApiApp {
         let projector = Projector::new(db.clone());
         let state =
             kapchart_api::AppState::new(db.clone(), projector, PracticeSettings::standard(), clock);
+        // The API and the pages, merged as `kapchart serve` merges them.
+        let web_config = kapchart_web::WebConfig::default();
+        let app = kapchart_api::router(state.clone()).merge(kapchart_web::router(
+            kapchart_web::WebState::new(state, web_config.clone()),
+        ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");
         let address: SocketAddr = listener.local_addr().expect("bound");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(kapchart_api::serve(listener, kapchart_api::router(state), async move {
+        let server = tokio::spawn(kapchart_api::serve(listener, app, async move {
             let _ = stopped.await;
         }));
         Self {
             base: format!("http://{address}"),
             db,
             http: reqwest::Client::new(),
+            web_config,
             now,
             stop: Some(stop),
             server: Some(server),
@@ -83,6 +91,11 @@ impl ApiApp {
     /// Moves the server's "now" to 20:00 on day `d`.
     pub fn on(&self, d: i64) {
         *self.now.lock().unwrap_or_else(|p| p.into_inner()) = day(d) + Duration::hours(20);
+    }
+
+    /// The server's "now".
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Moves the server's "now" to `at`.

@@ -9,6 +9,7 @@
 //! UTC on day `d`; sessions recorded "today" run in the morning.
 
 pub mod api;
+pub mod pages;
 
 use std::sync::Arc;
 

@@ -12,9 +12,17 @@
 //! - [`session`]: the signed-in session (cookie), its CSRF token, idle
 //!   sign-out.
 //! - [`page`]: the layout every page shares and the error page.
+//! - `signin`: password, second factor, setup codes, sign-out, lockout.
+//! - `clinical`: the therapist's and prescriber's pages and the chart.
+//! - `forms`: a form for every command.
+//! - `desk`: the front desk's calendar, billing and superbills.
 
+mod clinical;
+mod desk;
+mod forms;
 pub mod page;
 pub mod session;
+mod signin;
 
 use std::sync::Arc;
 
@@ -76,6 +84,10 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(home))
         .route(STYLESHEET_PATH, get(stylesheet))
+        .merge(signin::routes())
+        .merge(clinical::routes())
+        .merge(forms::routes())
+        .merge(desk::routes())
         .with_state(state)
 }
 

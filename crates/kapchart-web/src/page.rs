@@ -104,9 +104,16 @@ pub fn role_name(role: Role) -> &'static str {
 /// The navigation of a role: (path, label).
 pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
     match role {
-        Role::Therapist => &[("/therapist", "Today and this week"), ("/therapist/clients", "My clients")],
+        Role::Therapist => &[
+            ("/therapist", "Today and this week"),
+            ("/therapist/clients", "My clients"),
+        ],
         Role::Prescriber => &[("/prescriber", "Referred clients")],
-        Role::FrontDesk => &[("/desk", "Calendar"), ("/desk/clients", "Clients and billing"), ("/desk/register", "Register a client")],
+        Role::FrontDesk => &[
+            ("/desk", "Calendar"),
+            ("/desk/clients", "Clients and billing"),
+            ("/desk/register", "Register a client"),
+        ],
         Role::Auditor | Role::Admin => &[],
     }
 }

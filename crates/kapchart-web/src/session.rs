@@ -46,13 +46,21 @@ pub struct SignedIn {
 
 /// The `Set-Cookie` value that gives the browser a session.
 pub fn session_cookie(config: &WebConfig, secret: &str) -> String {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict{secure}")
 }
 
 /// The `Set-Cookie` value that takes the session away.
 pub fn cleared_cookie(config: &WebConfig) -> String {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
 }
 
@@ -108,10 +116,7 @@ impl IntoResponse for NotSignedIn {
 impl FromRequestParts<WebState> for SignedIn {
     type Rejection = NotSignedIn;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &WebState,
-    ) -> Result<Self, NotSignedIn> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, NotSignedIn> {
         let secret = cookie_secret(&parts.headers).ok_or(NotSignedIn::Missing)?;
         let now = state.app.now();
         let found = web_sessions::find(state.app.db(), &secret, now, state.config.idle_limit)
@@ -119,8 +124,8 @@ impl FromRequestParts<WebState> for SignedIn {
             .map_err(|e| NotSignedIn::Failed(PageError::internal("finding a session", &e)))?;
         match found {
             Lookup::Active(session) => {
-                let purpose =
-                    parse_purpose(&session.purpose).unwrap_or_else(|| default_purpose(session.account.role));
+                let purpose = parse_purpose(&session.purpose)
+                    .unwrap_or_else(|| default_purpose(session.account.role));
                 Ok(SignedIn {
                     caller: Caller {
                         user_id: session.account.user_id,
@@ -157,7 +162,10 @@ async fn log_idle_sign_out(
 ) {
     let entry = AccessEntry {
         at: state.app.now(),
-        actor: AccessActor { user_id: user, role },
+        actor: AccessActor {
+            user_id: user,
+            role,
+        },
         action: AccessAction::Change,
         client_id: None,
         categories: vec![DataCategory::Accounts],

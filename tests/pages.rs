@@ -1,0 +1,100 @@
+//! The pages' shared machinery over real HTTP on both engines: where a
+//! signed-in user starts, the stylesheet, and what happens to a browser
+//! with no session, a forged cookie, or a session idle past the limit.
+
+use chrono::Duration;
+use kapchart_domain::Role;
+use kapchart_e2e::api::ApiApp;
+use kapchart_e2e::*;
+use kapchart_store::access::{self, AccessQuery};
+
+on_both_engines!(
+    each_role_starts_on_its_own_page,
+    a_browser_without_a_live_session_is_sent_to_sign_in,
+    an_idle_session_is_signed_out_and_logged,
+);
+
+async fn each_role_starts_on_its_own_page(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    for (id, role, home) in [
+        ("t-rivera", Role::Therapist, "/therapist"),
+        ("rx-chen", Role::Prescriber, "/prescriber"),
+        ("fd-jones", Role::FrontDesk, "/desk"),
+    ] {
+        let browser = app.signed_in(id, role).await;
+        let page = browser.get("/").await;
+        assert_eq!(page.status, 303, "{id}");
+        assert_eq!(page.location.as_deref(), Some(home), "{id}");
+    }
+    let css = reqwest::get(format!("{}/static/kapchart.css", app.base))
+        .await
+        .expect("answers");
+    assert_eq!(css.status().as_u16(), 200);
+    assert!(
+        css.text().await.expect("text").contains("@media print"),
+        "the stylesheet has a print section"
+    );
+    app.stop().await;
+}
+
+async fn a_browser_without_a_live_session_is_sent_to_sign_in(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for cookie in [
+        None,
+        Some("kapchart_session=ks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        Some("kapchart_session=kc_not-a-session"),
+    ] {
+        let mut request = http.get(format!("{}/", app.base));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let reply = request.send().await.expect("answers");
+        assert_eq!(reply.status().as_u16(), 303, "{cookie:?}");
+        assert_eq!(
+            reply
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok()),
+            Some("/sign-in"),
+            "{cookie:?}"
+        );
+    }
+    app.stop().await;
+}
+
+async fn an_idle_session_is_signed_out_and_logged(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    let browser = app.signed_in("t-rivera", Role::Therapist).await;
+    // Used within the limit: still signed in, and the limit restarts.
+    app.at(app.now() + app.web_config.idle_limit - Duration::seconds(1));
+    assert_eq!(
+        browser.get("/").await.location.as_deref(),
+        Some("/therapist")
+    );
+    app.at(app.now() + app.web_config.idle_limit - Duration::seconds(1));
+    assert_eq!(
+        browser.get("/").await.location.as_deref(),
+        Some("/therapist")
+    );
+    // Past it: signed out, once, and the sign-out is in the access log.
+    app.at(app.now() + app.web_config.idle_limit);
+    let page = browser.get("/").await;
+    assert_eq!(page.location.as_deref(), Some("/sign-in?ended=idle"));
+    let page = browser.get("/").await;
+    assert_eq!(page.location.as_deref(), Some("/sign-in"), "ended for good");
+    let log = access::list(&app.db, &AccessQuery::default())
+        .await
+        .expect("access log");
+    let sign_outs: Vec<_> = log
+        .iter()
+        .filter(|r| {
+            r.entry.actor.user_id.as_str() == "t-rivera" && r.entry.purpose.contains("idle")
+        })
+        .collect();
+    assert_eq!(sign_outs.len(), 1, "{log:#?}");
+    app.stop().await;
+}
