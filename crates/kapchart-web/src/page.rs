@@ -237,3 +237,118 @@ pub fn render(template: &impl Template) -> Result<Response, PageError> {
         .map_err(|e| PageError::internal("rendering a page", &e))?;
     Ok((no_store(), Html(html)).into_response())
 }
+
+/// Every command's form, by its path segment under `/act/` (the command's
+/// name in kebab case), with what a page says once it is done.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    // (path segment, command name, done notice)
+    (
+        "register-client",
+        "RegisterClient",
+        "The client is registered.",
+    ),
+    ("record-intake", "RecordIntake", "The intake is recorded."),
+    ("refer-client", "ReferClient", "The referral is recorded."),
+    (
+        "record-medical-evaluation",
+        "RecordMedicalEvaluation",
+        "The medical evaluation is recorded.",
+    ),
+    (
+        "issue-prescription",
+        "IssuePrescription",
+        "The prescription is recorded.",
+    ),
+    (
+        "record-consent",
+        "RecordConsent",
+        "The consent is recorded.",
+    ),
+    (
+        "schedule-preparation",
+        "SchedulePreparation",
+        "The preparation session is booked.",
+    ),
+    (
+        "record-preparation",
+        "RecordPreparation",
+        "The preparation session is recorded.",
+    ),
+    (
+        "schedule-exploration",
+        "ScheduleExploration",
+        "The exploration session is booked.",
+    ),
+    (
+        "record-exploration",
+        "RecordExploration",
+        "The exploration session is recorded.",
+    ),
+    (
+        "schedule-integration",
+        "ScheduleIntegration",
+        "The integration session is booked.",
+    ),
+    (
+        "record-integration",
+        "RecordIntegration",
+        "The integration session is recorded.",
+    ),
+    (
+        "adjust-dose",
+        "AdjustDose",
+        "The dose adjustment is recorded.",
+    ),
+    (
+        "authorize-override",
+        "AuthorizeOverride",
+        "The authorization is recorded.",
+    ),
+    (
+        "record-outcome-measure",
+        "RecordOutcomeMeasure",
+        "The outcome measure is recorded.",
+    ),
+    (
+        "record-ongoing-care",
+        "RecordOngoingCare",
+        "The ongoing care session is recorded.",
+    ),
+    (
+        "record-external-treatment",
+        "RecordExternalTreatment",
+        "The external treatment is recorded.",
+    ),
+    (
+        "cancel-session",
+        "CancelSession",
+        "The session is cancelled.",
+    ),
+    ("record-no-show", "RecordNoShow", "The no-show is recorded."),
+    (
+        "record-payment",
+        "RecordPayment",
+        "The payment is recorded.",
+    ),
+    ("amend-entry", "AmendEntry", "The amendment is recorded."),
+    (
+        "discharge-client",
+        "DischargeClient",
+        "The client is discharged.",
+    ),
+];
+
+/// What a page says after the form `done` (a path segment of
+/// [`COMMANDS`], from `?done=`) succeeded; nothing for anything else.
+pub fn done_notice(done: Option<&str>) -> Option<String> {
+    let done = done?;
+    COMMANDS
+        .iter()
+        .find(|(segment, _, _)| *segment == done)
+        .map(|(_, _, notice)| (*notice).to_owned())
+}
+
+/// The path of a command's form for `client`: `/act/record-intake?client=c-1`.
+pub fn form_path(segment: &str, client: &str) -> String {
+    format!("/act/{segment}?client={client}")
+}
