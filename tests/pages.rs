@@ -12,6 +12,7 @@ on_both_engines!(
     each_role_starts_on_its_own_page,
     a_browser_without_a_live_session_is_sent_to_sign_in,
     an_idle_session_is_signed_out_and_logged,
+    unknown_paths_get_a_page_or_json_by_where_they_are,
 );
 
 async fn each_role_starts_on_its_own_page(url: &str) {
@@ -96,5 +97,58 @@ async fn an_idle_session_is_signed_out_and_logged(url: &str) {
         })
         .collect();
     assert_eq!(sign_outs.len(), 1, "{log:#?}");
+    app.stop().await;
+}
+
+async fn unknown_paths_get_a_page_or_json_by_where_they_are(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/no/such/page", app.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(page.status().as_u16(), 404);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+    assert!(
+        page.text()
+            .await
+            .expect("text")
+            .contains("<h1>404 Not Found</h1>")
+    );
+    for (method, path, status, code) in [
+        (
+            reqwest::Method::GET,
+            "/api/v1/no-such-route",
+            404,
+            "not_found",
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/api/v1/schedule",
+            405,
+            "method_not_allowed",
+        ),
+    ] {
+        let reply = http
+            .request(method, format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(reply.status().as_u16(), status, "{path}");
+        let body: serde_json::Value = reply.json().await.expect("json");
+        assert_eq!(body["error"]["code"], code, "{path}");
+    }
+    let wrong = http
+        .delete(format!("{}/static/kapchart.css", app.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(wrong.status().as_u16(), 405);
     app.stop().await;
 }

@@ -66,9 +66,7 @@ impl ApiApp {
             kapchart_api::AppState::new(db.clone(), projector, PracticeSettings::standard(), clock);
         // The API and the pages, merged as `kapchart serve` merges them.
         let web_config = kapchart_web::WebConfig::default();
-        let app = kapchart_api::router(state.clone()).merge(kapchart_web::router(
-            kapchart_web::WebState::new(state, web_config.clone()),
-        ));
+        let app = kapchart_web::app(kapchart_web::WebState::new(state, web_config.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");

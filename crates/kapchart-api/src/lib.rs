@@ -123,8 +123,17 @@ impl AppState {
     }
 }
 
-/// The API's routes.
+/// The API's routes with its own answers to an unknown route (404) and a
+/// wrong method (405), as JSON.
 pub fn router(state: AppState) -> Router {
+    routes(state)
+        .fallback(|| async { ApiError::NotFound("no such route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}
+
+/// The API's routes, for merging with the pages' (whose fallback answers
+/// paths under `/api/` as [`router`] does).
+pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
@@ -138,8 +147,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/schedule", get(reads::schedule))
         .route("/api/v1/reports/{name}", get(reads::report))
         .route("/api/v1/verification", get(reads::verification))
-        .fallback(|| async { ApiError::NotFound("no such route") })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
         .with_state(state)

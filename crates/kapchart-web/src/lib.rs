@@ -79,7 +79,37 @@ impl WebState {
     }
 }
 
-/// The pages' routes (merge them with the API's router).
+/// Everything `kapchart serve` answers: the API's routes and the pages'.
+/// An unknown path or a wrong method gets the API's JSON error under
+/// `/api/`, and an error page elsewhere.
+pub fn app(state: WebState) -> Router {
+    kapchart_api::routes(state.app.clone())
+        .merge(router(state))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if is_api(&uri) {
+        kapchart_api::ApiError::NotFound("no such route").into_response()
+    } else {
+        page::PageError::not_found("There is no such page.").into_response()
+    }
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    if is_api(&uri) {
+        kapchart_api::ApiError::MethodNotAllowed.into_response()
+    } else {
+        page::PageError::method_not_allowed().into_response()
+    }
+}
+
+fn is_api(uri: &axum::http::Uri) -> bool {
+    uri.path() == "/api" || uri.path().starts_with("/api/")
+}
+
+/// The pages' routes alone.
 pub fn router(state: WebState) -> Router {
     Router::new()
         .route("/", get(home))

@@ -165,6 +165,15 @@ impl PageError {
         }
     }
 
+    /// A route that does not take this method (405).
+    pub fn method_not_allowed() -> Self {
+        PageError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: "method_not_allowed",
+            message: "This page does not take this method.".to_owned(),
+        }
+    }
+
     /// A server fault: logged, and answered without its details (500).
     pub fn internal(context: &'static str, error: &dyn std::fmt::Display) -> Self {
         tracing::error!(%error, "{context}");

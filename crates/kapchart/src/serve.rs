@@ -64,7 +64,7 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> CommandResult {
         eprintln!("kapchart: listening on http://{address}");
         tracing::info!(%address, engine = db.engine(), "serving");
         let pages = kapchart_web::WebState::new(state.clone(), args.web_config());
-        let app = kapchart_api::router(state).merge(kapchart_web::router(pages));
+        let app = kapchart_web::app(pages);
         kapchart_api::serve(listener, app, shutdown)
             .await
             .map_err(|e| CommandError::Failed(anyhow!(e).context("serving")))?;
