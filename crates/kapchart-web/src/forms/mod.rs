@@ -257,6 +257,8 @@ fn opening(
     };
     for field in spec.fields {
         match field.kind {
+            // A new record's id, suggested (the query may name another).
+            Kind::TheClient => filled.client_id = format!("c-{}", random_text(6)?),
             Kind::NewId(prefix) => set(
                 field.name.to_owned(),
                 format!("{prefix}-{}", random_text(6)?),
