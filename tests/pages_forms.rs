@@ -245,6 +245,24 @@ async fn one_client_through_the_whole_protocol_by_the_forms(url: &str) {
         .shows("name=\"override_authorization\"")
         .shows("value=\"L-2026-01\"");
     assert_eq!(app.events().await, before, "a refusal writes nothing");
+    // An authorization id the prescriber never gave: refused, named on
+    // the override's field.
+    let mut wrong = exploration.clone();
+    wrong.extend_from_slice(&[
+        ("override_rule", "exploration.bp_above_threshold"),
+        ("override_reason", "rechecked after rest"),
+        ("override_authorization", "auth-9"),
+    ]);
+    let page = staff
+        .therapist
+        .post("/act/record-exploration", &wrong)
+        .await;
+    assert_eq!(page.status, 422, "{}", page.html);
+    page.shows("override.not_authorized")
+        .shows("href=\"#f-override-authorization-0\"")
+        .shows("value=\"auth-9\"")
+        .shows(">rechecked after rest</textarea>");
+    assert_eq!(app.events().await, before, "a refusal writes nothing");
     let mut with_override = exploration.clone();
     with_override.extend_from_slice(&[
         ("override_rule", "exploration.bp_above_threshold"),
