@@ -31,6 +31,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Register a client",
         intro: "Opens the client's record. A therapist registers clients to themselves.",
         roles: &[Role::FrontDesk, Role::Therapist],
+        sections: &[],
         fields: &[
             Field {
                 name: "client_id",
@@ -80,6 +81,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record the intake",
         intro: "The mental health intake with the KAP therapist.",
         roles: THERAPIST,
+        sections: &[],
         fields: &[
             Field {
                 name: "session",
@@ -121,6 +123,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Refer to a prescriber",
         intro: "Refers the client to an affiliated prescriber, replacing any earlier referral.",
         roles: &[Role::Therapist, Role::FrontDesk],
+        sections: &[],
         fields: &[
             Field {
                 name: "prescriber",
@@ -139,6 +142,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record the medical evaluation",
         intro: "The affiliated prescriber's medical evaluation.",
         roles: PRESCRIBER,
+        sections: &[],
         fields: &[
             Field {
                 name: "evaluated_on",
@@ -168,6 +172,10 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Issue a prescription",
         intro: "A ketamine prescription; it supersedes the previous one. Doses given are held to its range and step.",
         roles: PRESCRIBER,
+        sections: &[
+            ("valid_from", "valid_until", "Days it covers"),
+            ("dose_min", "dose_max_step", "Dosing"),
+        ],
         fields: &[
             Field {
                 name: "prescription",
@@ -226,6 +234,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record informed consent",
         intro: "Signed informed consent for KAP, required before any exploration.",
         roles: CLINICIANS,
+        sections: &[],
         fields: &[
             Field {
                 name: "signed_on",

@@ -49,6 +49,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record an outcome measure",
         intro: "A PHQ-9, GAD-7, PCL-5 or BDI-II total score.",
         roles: CLINICIANS,
+        sections: &[],
         fields: &[
             Field {
                 name: "instrument",
@@ -90,6 +91,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record an ongoing care session",
         intro: "Ongoing care after the protocol, until discharge.",
         roles: THERAPIST,
+        sections: &[],
         fields: &[
             Field {
                 name: "session",
@@ -112,6 +114,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record an external treatment",
         intro: "IV or IM ketamine at an affiliate: never an in-practice dose, and no dose rules apply.",
         roles: CLINICIANS,
+        sections: &[],
         fields: &[
             Field {
                 name: "treated_on",
@@ -161,6 +164,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Cancel a session",
         intro: "Cancels a booked session.",
         roles: THERAPIST_FRONT_DESK,
+        sections: &[],
         fields: &[
             a_session("The booked session.", true),
             Field {
@@ -184,6 +188,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record a no-show",
         intro: "The client did not attend a booked session (recorded once it has started).",
         roles: THERAPIST_FRONT_DESK,
+        sections: &[],
         fields: &[a_session("The booked session.", true)],
     },
     Spec {
@@ -192,6 +197,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record a payment",
         intro: "A payment received.",
         roles: &[Role::FrontDesk],
+        sections: &[],
         fields: &[
             Field {
                 name: "payment",
@@ -247,6 +253,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Amend an entry",
         intro: "Corrects an entry by appending an amendment: the original stays as it was, linked from the amendment.",
         roles: &[Role::Therapist, Role::Prescriber, Role::FrontDesk],
+        sections: &[],
         fields: &[
             Field {
                 name: "entry",
@@ -269,6 +276,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Discharge the client",
         intro: "Ends care. Open booked sessions are cancelled with it; afterwards only amendments and payments are recorded.",
         roles: CLINICIANS,
+        sections: &[],
         fields: &[
             Field {
                 name: "discharged_on",

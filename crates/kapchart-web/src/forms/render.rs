@@ -33,6 +33,10 @@ pub(crate) struct FormPage {
 /// One field.
 #[derive(Debug)]
 pub(crate) struct FieldView {
+    /// The legend of a section that opens before this field.
+    pub opens: Option<&'static str>,
+    /// Whether a section closes after this field.
+    pub closes: bool,
     /// Rendered as a fieldset with a legend (several inputs).
     pub group: bool,
     pub label: &'static str,
@@ -142,7 +146,16 @@ pub(crate) fn page(
         .fields
         .iter()
         .filter(|f| !matches!(f.kind, Kind::TheClient))
-        .map(|f| field_view(f, filled, message_for(&Target::Field(f.name)), &context))
+        .map(|f| {
+            let mut view = field_view(f, filled, message_for(&Target::Field(f.name)), &context);
+            view.opens = spec
+                .sections
+                .iter()
+                .find(|(first, _, _)| *first == f.name)
+                .map(|(_, _, legend)| *legend);
+            view.closes = spec.sections.iter().any(|(_, last, _)| *last == f.name);
+            view
+        })
         .collect();
     let overrides = filled
         .overrides
@@ -156,7 +169,7 @@ pub(crate) fn page(
                 rule: rule.code(),
                 about: if prescriber {
                     format!(
-                        "{}: {}. This clinical safety rule is passed only with the authorization the client's prescriber recorded for this session (Authorize an override): enter its id and your reason.",
+                        "{}: {}. It is passed only with the authorization the client's prescriber recorded for this session (Authorize an override): enter its id and your reason.",
                         rule.code(),
                         rule.summary()
                     )
@@ -180,9 +193,12 @@ pub(crate) fn page(
         .map(|p| ProblemView {
             href: anchor(spec, &p.target).map(|a| format!("#{a}")),
             text: match &p.target {
-                Target::Field(name) => match spec.field(name) {
-                    Some(f) => format!("{}: {}", f.label, p.message),
-                    None => p.message.clone(),
+                Target::Field(name) => match (spec.field(name), section_of(spec, name)) {
+                    (Some(f), Some(legend)) => {
+                        format!("{legend}, {}: {}", lower(f.label), p.message)
+                    }
+                    (Some(f), None) => format!("{}: {}", f.label, p.message),
+                    (None, _) => p.message.clone(),
                 },
                 Target::Client => format!("Client id: {}", p.message),
                 _ => p.message.clone(),
@@ -201,6 +217,39 @@ pub(crate) fn page(
         overrides,
         problems: problem_views,
         submit: spec.title,
+    }
+}
+
+/// The legend of the section field `name` is in, if any.
+pub(crate) fn section_of(spec: &Spec, name: &str) -> Option<&'static str> {
+    let mut open: Option<(&str, &'static str)> = None;
+    for field in spec.fields {
+        if let Some((_, last, legend)) = spec
+            .sections
+            .iter()
+            .find(|(first, _, _)| *first == field.name)
+        {
+            open = Some((last, legend));
+        }
+        let current = open;
+        if let Some((last, _)) = open
+            && last == field.name
+        {
+            open = None;
+        }
+        if field.name == name {
+            return current.map(|(_, legend)| legend);
+        }
+    }
+    None
+}
+
+/// "What happened" → "what happened".
+fn lower(label: &str) -> String {
+    let mut chars = label.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -379,6 +428,8 @@ fn field_view(
         Kind::TheClient => (false, Vec::new()),
     };
     FieldView {
+        opens: None,
+        closes: false,
         group,
         label: field.label,
         required: field.required,
@@ -435,4 +486,28 @@ pub(crate) struct IndexPage {
 /// Today as `YYYY-MM-DD`.
 pub(crate) fn day_text(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forms::spec::all;
+
+    #[test]
+    fn sections_run_from_a_field_to_a_later_one() {
+        for spec in all() {
+            for (first, last, legend) in spec.sections {
+                let at = |name: &str| spec.fields.iter().position(|f| f.name == name);
+                let (Some(a), Some(b)) = (at(first), at(last)) else {
+                    panic!("{}: section {legend} names no field", spec.segment)
+                };
+                assert!(a <= b, "{}: section {legend}", spec.segment);
+                assert_eq!(section_of(spec, first), Some(*legend));
+                assert_eq!(section_of(spec, last), Some(*legend));
+            }
+        }
+        let x = crate::forms::spec::find("record-exploration").expect("form");
+        assert_eq!(section_of(x, "dose"), Some("Dose given"));
+        assert_eq!(section_of(x, "observations"), None);
+    }
 }

@@ -73,14 +73,14 @@ const fn adverse(
     d_path: &'static str,
     severity: &'static str,
     s_path: &'static str,
-    n: &'static str,
+    hint: &'static str,
 ) -> [Field; 2] {
     [
         Field {
             name: description,
             path: d_path,
-            label: n,
-            hint: "What happened; leave empty if nothing.",
+            label: "What happened",
+            hint,
             kind: Kind::Text,
             required: false,
         },
@@ -104,14 +104,14 @@ const ADVERSE_1: [Field; 2] = adverse(
     "adverse_events.0.description",
     "adverse_1_severity",
     "adverse_events.0.severity",
-    "Adverse event",
+    "Leave empty if there was none.",
 );
 const ADVERSE_2: [Field; 2] = adverse(
     "adverse_2",
     "adverse_events.1.description",
     "adverse_2_severity",
     "adverse_events.1.severity",
-    "Another adverse event",
+    "Leave empty if there was no other.",
 );
 
 /// The forms of these phases.
@@ -122,6 +122,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Book a preparation session",
         intro: "At least one preparation session is held before the first exploration.",
         roles: THERAPIST_FRONT_DESK,
+        sections: &[],
         fields: &[
             new_session("prep"),
             span_field(60, "In the practice's time zone."),
@@ -134,6 +135,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record a preparation session",
         intro: "Intentions, what to expect, and the aftercare plan.",
         roles: THERAPIST,
+        sections: &[],
         fields: &[
             held_session("prep"),
             span_field(
@@ -151,6 +153,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Book an exploration session",
         intro: "The exploration's hard stops (intake, medical clearance, consent, preparation, an active prescription with sessions left) apply to the session's date.",
         roles: THERAPIST_FRONT_DESK,
+        sections: &[],
         fields: &[
             new_session("x"),
             span_field(180, "In the practice's time zone."),
@@ -163,6 +166,11 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record an exploration session",
         intro: "The dosing record: the dose within the prescription's range and step, blood pressure before and after, observations, adverse events, discharge and how the client went home.",
         roles: THERAPIST,
+        sections: &[
+            ("drug", "given_at", "Dose given"),
+            ("adverse_1", "adverse_1_severity", "Adverse event"),
+            ("adverse_2", "adverse_2_severity", "Another adverse event"),
+        ],
         fields: &[
             held_session("x"),
             span_field(
@@ -254,6 +262,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Book an integration session",
         intro: "Integration follows each exploration.",
         roles: THERAPIST_FRONT_DESK,
+        sections: &[],
         fields: &[
             new_session("int"),
             span_field(60, "In the practice's time zone."),
@@ -267,6 +276,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Record an integration session",
         intro: "Integration after an exploration, within the practice's window (or with an override reason).",
         roles: THERAPIST,
+        sections: &[],
         fields: &[
             held_session("int"),
             span_field(
@@ -283,6 +293,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Adjust the dose",
         intro: "The dose ordered for the next exploration, within the prescription's range and step.",
         roles: PRESCRIBER,
+        sections: &[],
         fields: &[
             Field {
                 name: "dose",
@@ -304,6 +315,7 @@ pub(crate) const SPECS: &[Spec] = &[
         title: "Authorize an override",
         intro: "Authorizes one exploration session past a clinical safety rule (pre-dose blood pressure above the threshold). The therapist's record references it by its id; it is used once.",
         roles: PRESCRIBER,
+        sections: &[],
         fields: &[
             Field {
                 name: "authorization",

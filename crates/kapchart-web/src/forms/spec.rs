@@ -24,6 +24,9 @@ pub(crate) struct Spec {
     /// The roles the form is for (mirrors the domain's role table; the
     /// record stays the authority).
     pub roles: &'static [Role],
+    /// Runs of fields shown together in a fieldset: (first field, last
+    /// field, legend).
+    pub sections: &'static [(&'static str, &'static str, &'static str)],
     /// The fields, in order.
     pub fields: &'static [Field],
 }
