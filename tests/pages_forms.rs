@@ -18,6 +18,9 @@ on_both_engines!(one_client_through_the_whole_protocol_by_the_forms);
 
 const CLIENT_ID: &str = "c-forms";
 
+/// A step of the protocol: who fills which form with what.
+type Step<'a> = (&'a PageClient, &'a str, Vec<(&'a str, &'a str)>);
+
 async fn one_client_through_the_whole_protocol_by_the_forms(url: &str) {
     let app = ApiApp::spawn(url).await;
     app.user("fd-jones", Role::FrontDesk).await;
@@ -44,7 +47,7 @@ async fn one_client_through_the_whole_protocol_by_the_forms(url: &str) {
     )
     .await;
     recorded(&page, &format!("{billing}?done=register-client"));
-    let steps: [(&PageClient, &str, Vec<(&str, &str)>); 5] = [
+    let steps: [Step; 5] = [
         (
             &staff.therapist,
             "record-intake",
@@ -306,7 +309,7 @@ async fn one_client_through_the_whole_protocol_by_the_forms(url: &str) {
     .await;
     recorded(&page, &format!("{billing}?done=schedule-integration"));
     staff = on_day(&app, 9).await;
-    let later: [(&PageClient, &str, Vec<(&str, &str)>); 3] = [
+    let later: [Step; 3] = [
         (
             &staff.therapist,
             "record-integration",

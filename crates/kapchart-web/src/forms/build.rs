@@ -91,11 +91,13 @@ impl Filled {
     }
 }
 
-/// `path` if it is a path of this site: starts with one `/`, no scheme, no
-/// backslash, no control or space characters. Anything else is dropped, so
-/// a link cannot send a user elsewhere after a form (an open redirect).
+/// `path` if it is a path of this site: ASCII (percent-encoded), starts
+/// with one `/`, no scheme, no backslash, no control or space characters.
+/// Anything else is dropped, so a link cannot send a user elsewhere after
+/// a form (an open redirect), and the path is always a valid `Location`.
 pub(crate) fn local_path(path: &str) -> Option<String> {
-    let ok = path.starts_with('/')
+    let ok = path.is_ascii()
+        && path.starts_with('/')
         && !path.starts_with("//")
         && !path.contains('\\')
         && !path.chars().any(|c| c.is_control() || c.is_whitespace())
@@ -549,6 +551,7 @@ mod tests {
             Some("/clients/c-1?tab=x")
         );
         for bad in [
+            "/é",
             "//evil.example/",
             "https://evil.example/",
             "/\\evil",
