@@ -24,7 +24,7 @@ mod wire;
 
 pub use aggregate::{
     ActivePrescription, Authorization, ClientRecord, ExplorationState, Phase, SessionState,
-    SessionStatus,
+    SessionStatus, roles_issuing,
 };
 pub use command::*;
 pub use error::ClientError;

@@ -55,30 +55,34 @@ impl ClientRecord {
 
 /// Roles that may issue a command.
 pub(super) fn permitted_roles(body: &CommandBody) -> &'static [Role] {
+    roles_issuing(body.name()).unwrap_or(&[])
+}
+
+/// The roles that may issue the command named `command` (`RecordIntake`),
+/// or `None` for a name that is no command: the one table of who issues
+/// what, read by the record and by the pages that offer the forms.
+pub fn roles_issuing(command: &str) -> Option<&'static [Role]> {
     use Role::*;
-    match body {
-        CommandBody::RegisterClient(_) | CommandBody::ReferClient(_) => &[FrontDesk, Therapist],
-        CommandBody::RecordIntake(_)
-        | CommandBody::RecordPreparation(_)
-        | CommandBody::RecordExploration(_)
-        | CommandBody::RecordIntegration(_)
-        | CommandBody::RecordOngoingCare(_) => &[Therapist],
-        CommandBody::RecordMedicalEvaluation(_)
-        | CommandBody::IssuePrescription(_)
-        | CommandBody::AdjustDose(_)
-        | CommandBody::AuthorizeOverride(_) => &[Prescriber],
-        CommandBody::RecordConsent(_)
-        | CommandBody::RecordOutcomeMeasure(_)
-        | CommandBody::RecordExternalTreatment(_)
-        | CommandBody::DischargeClient(_) => &[Therapist, Prescriber],
-        CommandBody::SchedulePreparation(_)
-        | CommandBody::ScheduleExploration(_)
-        | CommandBody::ScheduleIntegration(_)
-        | CommandBody::CancelSession(_)
-        | CommandBody::RecordNoShow(_) => &[Therapist, FrontDesk],
-        CommandBody::RecordPayment(_) => &[FrontDesk],
-        CommandBody::AmendEntry(_) => &[Therapist, Prescriber, FrontDesk],
-    }
+    Some(match command {
+        "RegisterClient" | "ReferClient" => &[FrontDesk, Therapist],
+        "RecordIntake" | "RecordPreparation" | "RecordExploration" | "RecordIntegration"
+        | "RecordOngoingCare" => &[Therapist],
+        "RecordMedicalEvaluation" | "IssuePrescription" | "AdjustDose" | "AuthorizeOverride" => {
+            &[Prescriber]
+        }
+        "RecordConsent"
+        | "RecordOutcomeMeasure"
+        | "RecordExternalTreatment"
+        | "DischargeClient" => &[Therapist, Prescriber],
+        "SchedulePreparation"
+        | "ScheduleExploration"
+        | "ScheduleIntegration"
+        | "CancelSession"
+        | "RecordNoShow" => &[Therapist, FrontDesk],
+        "RecordPayment" => &[FrontDesk],
+        "AmendEntry" => &[Therapist, Prescriber, FrontDesk],
+        _ => return None,
+    })
 }
 
 /// Roles that may amend an entry of a given event type: those that may

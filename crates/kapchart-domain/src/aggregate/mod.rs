@@ -26,6 +26,7 @@ mod intake;
 mod record;
 mod sessions;
 
+pub use access::roles_issuing;
 use access::*;
 use decide::*;
 use sessions::*;

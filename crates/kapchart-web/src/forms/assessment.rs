@@ -4,7 +4,7 @@
 use kapchart_domain::Role;
 use kapchart_domain::input::MAX_DOSE_MG;
 
-use super::spec::{CLINICIANS, Field, Kind, PRESCRIBER, Spec, THERAPIST, notes, span_field};
+use super::spec::{Field, Kind, Spec, notes, span_field};
 
 const DOSE_MAX: i64 = MAX_DOSE_MG as i64;
 
@@ -30,7 +30,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RegisterClient",
         title: "Register a client",
         intro: "Opens the client's record. A therapist registers clients to themselves.",
-        roles: &[Role::FrontDesk, Role::Therapist],
         sections: &[],
         fields: &[
             Field {
@@ -80,7 +79,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordIntake",
         title: "Record the intake",
         intro: "The mental health intake with the KAP therapist.",
-        roles: THERAPIST,
         sections: &[],
         fields: &[
             Field {
@@ -122,7 +120,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "ReferClient",
         title: "Refer to a prescriber",
         intro: "Refers the client to an affiliated prescriber, replacing any earlier referral.",
-        roles: &[Role::Therapist, Role::FrontDesk],
         sections: &[],
         fields: &[
             Field {
@@ -141,7 +138,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordMedicalEvaluation",
         title: "Record the medical evaluation",
         intro: "The affiliated prescriber's medical evaluation.",
-        roles: PRESCRIBER,
         sections: &[],
         fields: &[
             Field {
@@ -171,7 +167,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "IssuePrescription",
         title: "Issue a prescription",
         intro: "A ketamine prescription; it supersedes the previous one. Doses given are held to its range and step.",
-        roles: PRESCRIBER,
         sections: &[
             ("valid_from", "valid_until", "Days it covers"),
             ("dose_min", "dose_max_step", "Dosing"),
@@ -233,7 +228,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordConsent",
         title: "Record informed consent",
         intro: "Signed informed consent for KAP, required before any exploration.",
-        roles: CLINICIANS,
         sections: &[],
         fields: &[
             Field {

@@ -86,7 +86,7 @@ async fn index(user: SignedIn, RawQuery(query): RawQuery) -> Result<Response, Pa
 fn form_for(segment: &str, user: &SignedIn) -> Result<&'static Spec, PageError> {
     let spec = spec::find(segment).ok_or_else(|| PageError::not_found("there is no such form"))?;
     if !spec.is_for(user.caller.role) {
-        let roles: Vec<&str> = spec.roles.iter().map(|r| role_name(*r)).collect();
+        let roles: Vec<&str> = spec.roles().iter().map(|r| role_name(*r)).collect();
         return Err(PageError::forbidden(format!(
             "this form is for the roles {}; the {} role does not issue this command",
             roles.join(", "),

@@ -3,11 +3,9 @@
 //! payments, amendments and discharge.
 
 use kapchart_domain::input::{MAX_DOSE_MG, MAX_ENTRY};
-use kapchart_domain::{BdiIiScore, Gad7Score, Pcl5Score, Phq9Score, Role};
+use kapchart_domain::{BdiIiScore, Gad7Score, Pcl5Score, Phq9Score};
 
-use super::spec::{
-    CLINICIANS, Field, Kind, Spec, THERAPIST, THERAPIST_FRONT_DESK, notes, span_field,
-};
+use super::spec::{Field, Kind, Spec, notes, span_field};
 
 const DOSE_MAX: i64 = MAX_DOSE_MG as i64;
 
@@ -48,7 +46,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordOutcomeMeasure",
         title: "Record an outcome measure",
         intro: "A PHQ-9, GAD-7, PCL-5 or BDI-II total score.",
-        roles: CLINICIANS,
         sections: &[],
         fields: &[
             Field {
@@ -90,7 +87,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordOngoingCare",
         title: "Record an ongoing care session",
         intro: "Ongoing care after the protocol, until discharge.",
-        roles: THERAPIST,
         sections: &[],
         fields: &[
             Field {
@@ -113,7 +109,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordExternalTreatment",
         title: "Record an external treatment",
         intro: "IV or IM ketamine at an affiliate: never an in-practice dose, and no dose rules apply.",
-        roles: CLINICIANS,
         sections: &[],
         fields: &[
             Field {
@@ -163,7 +158,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "CancelSession",
         title: "Cancel a session",
         intro: "Cancels a booked session.",
-        roles: THERAPIST_FRONT_DESK,
         sections: &[],
         fields: &[
             a_session("The booked session.", true),
@@ -187,7 +181,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordNoShow",
         title: "Record a no-show",
         intro: "The client did not attend a booked session (recorded once it has started).",
-        roles: THERAPIST_FRONT_DESK,
         sections: &[],
         fields: &[a_session("The booked session.", true)],
     },
@@ -196,7 +189,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordPayment",
         title: "Record a payment",
         intro: "A payment received.",
-        roles: &[Role::FrontDesk],
         sections: &[],
         fields: &[
             Field {
@@ -252,7 +244,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "AmendEntry",
         title: "Amend an entry",
         intro: "Corrects an entry by appending an amendment: the original stays as it was, linked from the amendment.",
-        roles: &[Role::Therapist, Role::Prescriber, Role::FrontDesk],
         sections: &[],
         fields: &[
             Field {
@@ -275,7 +266,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "DischargeClient",
         title: "Discharge the client",
         intro: "Ends care. Open booked sessions are cancelled with it; afterwards only amendments and payments are recorded.",
-        roles: CLINICIANS,
         sections: &[],
         fields: &[
             Field {

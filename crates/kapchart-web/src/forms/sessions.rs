@@ -5,9 +5,7 @@
 use kapchart_domain::Role;
 use kapchart_domain::input::MAX_DOSE_MG;
 
-use super::spec::{
-    Field, Kind, PRESCRIBER, Spec, THERAPIST, THERAPIST_FRONT_DESK, notes, span_field,
-};
+use super::spec::{Field, Kind, Spec, notes, span_field};
 
 const DOSE_MAX: i64 = MAX_DOSE_MG as i64;
 
@@ -121,7 +119,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "SchedulePreparation",
         title: "Book a preparation session",
         intro: "At least one preparation session is held before the first exploration.",
-        roles: THERAPIST_FRONT_DESK,
         sections: &[],
         fields: &[
             new_session("prep"),
@@ -134,7 +131,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordPreparation",
         title: "Record a preparation session",
         intro: "Intentions, what to expect, and the aftercare plan.",
-        roles: THERAPIST,
         sections: &[],
         fields: &[
             held_session("prep"),
@@ -152,7 +148,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "ScheduleExploration",
         title: "Book an exploration session",
         intro: "The exploration's hard stops (intake, medical clearance, consent, preparation, an active prescription with sessions left) apply to the session's date.",
-        roles: THERAPIST_FRONT_DESK,
         sections: &[],
         fields: &[
             new_session("x"),
@@ -165,7 +160,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordExploration",
         title: "Record an exploration session",
         intro: "The dosing record: the dose within the prescription's range and step, blood pressure before and after, observations, adverse events, discharge and how the client went home.",
-        roles: THERAPIST,
         sections: &[
             ("drug", "given_at", "Dose given"),
             ("adverse_1", "adverse_1_severity", "Adverse event"),
@@ -261,7 +255,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "ScheduleIntegration",
         title: "Book an integration session",
         intro: "Integration follows each exploration.",
-        roles: THERAPIST_FRONT_DESK,
         sections: &[],
         fields: &[
             new_session("int"),
@@ -275,7 +268,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "RecordIntegration",
         title: "Record an integration session",
         intro: "Integration after an exploration, within the practice's window (or with an override reason).",
-        roles: THERAPIST,
         sections: &[],
         fields: &[
             held_session("int"),
@@ -292,7 +284,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "AdjustDose",
         title: "Adjust the dose",
         intro: "The dose ordered for the next exploration, within the prescription's range and step.",
-        roles: PRESCRIBER,
         sections: &[],
         fields: &[
             Field {
@@ -314,7 +305,6 @@ pub(crate) const SPECS: &[Spec] = &[
         command: "AuthorizeOverride",
         title: "Authorize an override",
         intro: "Authorizes one exploration session past a clinical safety rule (pre-dose blood pressure above the threshold). The therapist's record references it by its id; it is used once.",
-        roles: PRESCRIBER,
         sections: &[],
         fields: &[
             Field {

@@ -21,9 +21,6 @@ pub(crate) struct Spec {
     pub title: &'static str,
     /// One sentence on what the form records.
     pub intro: &'static str,
-    /// The roles the form is for (mirrors the domain's role table; the
-    /// record stays the authority).
-    pub roles: &'static [Role],
     /// Runs of fields shown together in a fieldset: (first field, last
     /// field, legend).
     pub sections: &'static [(&'static str, &'static str, &'static str)],
@@ -127,9 +124,16 @@ pub(crate) fn find(segment: &str) -> Option<&'static Spec> {
 }
 
 impl Spec {
+    /// The roles that issue this command: the domain's own table
+    /// ([`kapchart_domain::roles_issuing`]; the record stays the
+    /// authority, this only decides which forms a role is offered).
+    pub(crate) fn roles(&self) -> &'static [Role] {
+        kapchart_domain::roles_issuing(self.command).unwrap_or(&[])
+    }
+
     /// Whether `role` uses this form.
     pub(crate) fn is_for(&self, role: Role) -> bool {
-        self.roles.contains(&role)
+        self.roles().contains(&role)
     }
 
     /// The field named `name`.
@@ -141,15 +145,6 @@ impl Spec {
 }
 
 // ---- choices shared by several forms ----
-
-/// Staff roles that may schedule sessions and their scheduling forms.
-pub(crate) const THERAPIST_FRONT_DESK: &[Role] = &[Role::Therapist, Role::FrontDesk];
-/// Therapists only.
-pub(crate) const THERAPIST: &[Role] = &[Role::Therapist];
-/// Prescribers only.
-pub(crate) const PRESCRIBER: &[Role] = &[Role::Prescriber];
-/// Therapists and prescribers.
-pub(crate) const CLINICIANS: &[Role] = &[Role::Therapist, Role::Prescriber];
 
 /// The prescriber-override rules, for `AuthorizeOverride` (every rule of
 /// that severity; a test keeps the list whole).
@@ -199,6 +194,16 @@ mod tests {
         listed.sort_unstable();
         rules.sort_unstable();
         assert_eq!(listed, rules);
+    }
+
+    #[test]
+    fn every_command_has_one_form_for_the_roles_that_issue_it() {
+        for (segment, command, _) in crate::page::COMMANDS {
+            let spec = find(segment).unwrap_or_else(|| panic!("no form for {segment}"));
+            assert_eq!(spec.command, *command, "{segment}");
+            assert!(!spec.roles().is_empty(), "{command}: no role issues it");
+        }
+        assert_eq!(all().count(), crate::page::COMMANDS.len());
     }
 
     #[test]
