@@ -183,13 +183,13 @@ async fn the_chart_shows_dosing_amendments_outcomes_and_the_past(url: &str) {
         .shows("Protocol progress")
         .shows(r#"aria-current="step"><span class="step-name">Explorations</span> <span class="state">In progress</span>"#)
         // The dosing row: dose, lot, route, BP before and after, discharge.
-        .shows("<td>150 mg</td>")
-        .shows("<td>L-2026-01</td>")
-        .shows("<td>Sublingual</td>")
-        .shows("<td>134/86</td>")
-        .shows("<td>125/82</td>")
+        .shows("<td class=\"nowrap\">150 mg</td>")
+        .shows("<td class=\"nowrap\">L-2026-01</td>")
+        .shows("<td>Sublingual, 10:15</td>")
+        .shows("<td class=\"nowrap\">134/86</td>")
+        .shows("<td class=\"nowrap\">125/82</td>")
         .shows("calm, reflective; no distress")
-        .shows("<td>With a companion</td>")
+        .shows("<td>12:45, with a companion</td>")
         // The integration, two days after its exploration.
         .shows("<td>expl-1</td>\n      <td class=\"num\">2</td>")
         // Forms of the phase, and the booked session's.
@@ -235,7 +235,7 @@ async fn the_chart_shows_dosing_amendments_outcomes_and_the_past(url: &str) {
     )
     .await;
     past.shows("the chart as it stood at 12 Jan 2026, 21:00")
-        .shows("<td>150 mg</td>")
+        .shows("<td class=\"nowrap\">150 mg</td>")
         .hides("transcription error")
         .hides("integ-1")
         // A past chart offers no forms.
@@ -257,7 +257,7 @@ async fn the_chart_shows_dosing_amendments_outcomes_and_the_past(url: &str) {
         1,
     )
     .await
-    .hides("<td>150 mg</td>")
+    .hides("<td class=\"nowrap\">150 mg</td>")
     .hides("L-2026-01")
     .shows("No exploration recorded.");
     // A bad moment names the field and reads nothing.
@@ -282,7 +282,8 @@ async fn the_chart_shows_dosing_amendments_outcomes_and_the_past(url: &str) {
     let auditor = app.browser("au-smith", "audit").await;
     let page = auditor.get(&chart).await;
     assert_eq!(page.status, 200);
-    page.shows("<td>150 mg</td>").hides("/act/");
+    page.shows("<td class=\"nowrap\">150 mg</td>")
+        .hides("/act/");
     app.stop().await;
 }
 

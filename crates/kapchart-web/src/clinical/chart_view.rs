@@ -72,15 +72,15 @@ pub(super) struct ExplorationLine {
     pub session: String,
     pub dose: String,
     pub lot: String,
-    pub route: String,
-    pub given_at: String,
+    /// Route and time given.
+    pub given: String,
     pub bp_before: String,
     pub bp_above: bool,
     pub bp_after: String,
     pub observations: String,
     pub adverse: Vec<String>,
-    pub discharged_at: String,
-    pub departure: String,
+    /// Discharge time and how the client went home.
+    pub discharge: String,
     pub overrides: Vec<String>,
     pub amendments: Vec<AmendmentLine>,
 }
@@ -563,13 +563,12 @@ fn explorations(
                     (None, None) => "Not dosed".to_owned(),
                 },
                 lot: a.lot_number.unwrap_or_else(|| "—".to_owned()),
-                route: a
-                    .route
-                    .map_or_else(|| "—".to_owned(), |r| format::words(&r)),
-                given_at: a
-                    .given_at
-                    .filter(|_| dosed)
-                    .map_or_else(|| "—".to_owned(), |t| format::time(t, tz)),
+                given: match (a.route, a.given_at.filter(|_| dosed)) {
+                    (Some(route), Some(at)) => {
+                        format!("{}, {}", format::words(&route), format::time(at, tz))
+                    }
+                    _ => "—".to_owned(),
+                },
                 bp_before: c.bp_before.to_string(),
                 bp_above: c.bp_before.is_above(viewer.threshold),
                 bp_after: c.bp_after.to_string(),
@@ -585,12 +584,16 @@ fn explorations(
                         )
                     })
                     .collect(),
-                discharged_at: c
-                    .discharged_at
-                    .map_or_else(|| "—".to_owned(), |t| format::time(t, tz)),
-                departure: c
-                    .departure
-                    .map_or_else(|| "—".to_owned(), |d| format::words(&d)),
+                discharge: match (c.discharged_at, c.departure) {
+                    (Some(at), Some(how)) => format!(
+                        "{}, {}",
+                        format::time(at, tz),
+                        format::words(&how).to_lowercase()
+                    ),
+                    (Some(at), None) => format::time(at, tz),
+                    (None, Some(how)) => format::words(&how),
+                    (None, None) => "—".to_owned(),
+                },
                 overrides: e.overrides.iter().map(override_text).collect(),
                 amendments: amendment_lines(&e.amendments, tz),
             })

@@ -259,7 +259,10 @@ fn string_text(key: &str, s: &str, tz: Tz) -> String {
             | "service"
             | "entry_type"
     );
-    if is_code && s.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+    if is_code
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
         words(s)
     } else if key == "entry_type" {
         event_words(s)
