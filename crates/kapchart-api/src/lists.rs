@@ -5,7 +5,7 @@
 //! access-log entry per client it holds (in one transaction) before it
 //! returns anything; a client it does not log is not in it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use kapchart_domain::{ClientId, Policy, Role};
@@ -29,9 +29,7 @@ pub struct ClientSummary {
     /// doses, blood pressure, outcome measures, sessions, discharge.
     pub chart: ChartRow,
     /// Protocol progress: explorations, sessions left, what is due next.
-    /// `None` only while the schedule view has not yet seen the
-    /// registration.
-    pub progress: Option<ProgressRow>,
+    pub progress: ProgressRow,
 }
 
 impl AppState {
@@ -42,9 +40,11 @@ impl AppState {
     /// returned; its categories are what the client's summary holds
     /// ([`summary_categories`]).
     ///
-    /// A client is listed when the chart as read names the caller, so a
-    /// referral that lands while the list is read never shows a client
-    /// the caller no longer holds.
+    /// A client is listed when both its progress row and its chart row,
+    /// as read, name the caller, so a referral that lands while the list
+    /// is read never shows a client the caller no longer holds. The
+    /// progress rows (small) find the candidates; each chart row is read
+    /// by its key.
     ///
     /// # Errors
     /// 403 for other roles; 500 if the views cannot be read or the access
@@ -67,41 +67,61 @@ impl AppState {
         };
         self.current(&[ViewName::Chart, ViewName::Schedule]).await?;
         let me = caller.user_id.as_str();
-        let mut charts: BTreeMap<String, ChartRow> = BTreeMap::new();
-        for (client, row) in self
-            .view_rows(ViewName::Chart, &[kinds::CHART], None)
-            .await?
-        {
-            if only.is_some_and(|only| !only.iter().any(|c| c.as_str() == client)) {
+        // The small progress rows find the caller's clients; each one's
+        // chart row is then read by its key, and kept only if it, too,
+        // names the caller.
+        let progress_rows = match only {
+            Some(only) => {
+                let mut rows = Vec::with_capacity(only.len());
+                for client in only {
+                    rows.extend(
+                        self.view_rows(
+                            ViewName::Schedule,
+                            &[kinds::PROGRESS],
+                            Some(client.as_str()),
+                        )
+                        .await?,
+                    );
+                }
+                rows
+            }
+            None => {
+                self.view_rows(ViewName::Schedule, &[kinds::PROGRESS], None)
+                    .await?
+            }
+        };
+        let mut list = Vec::new();
+        for (client, row) in progress_rows {
+            let progress: ProgressRow = row
+                .parse()
+                .ok_or_else(|| ApiError::internal("a progress row of the view", &"unreadable"))?;
+            let named = match caller.role {
+                Role::Therapist => progress.therapist.as_deref(),
+                _ => progress.prescriber.as_deref(),
+            };
+            if named != Some(me) {
                 continue;
             }
+            let Some((_, row)) = self
+                .view_rows(ViewName::Chart, &[kinds::CHART], Some(&client))
+                .await?
+                .into_iter()
+                .next()
+            else {
+                continue;
+            };
             let chart: ChartRow = row
                 .parse()
                 .ok_or_else(|| ApiError::internal("a chart row of the view", &"unreadable"))?;
-            if field(&chart) == Some(me) {
-                charts.insert(client, chart);
+            if field(&chart) != Some(me) {
+                continue;
             }
-        }
-        let mut progress: BTreeMap<String, ProgressRow> = BTreeMap::new();
-        for (client, row) in self
-            .view_rows(ViewName::Schedule, &[kinds::PROGRESS], None)
-            .await?
-        {
-            if charts.contains_key(&client) {
-                let p: ProgressRow = row.parse().ok_or_else(|| {
-                    ApiError::internal("a progress row of the view", &"unreadable")
-                })?;
-                progress.insert(client, p);
-            }
-        }
-        let mut list = Vec::with_capacity(charts.len());
-        for (client, chart) in charts {
             let client_id = ClientId::parse(&client)
                 .map_err(|e| ApiError::internal("a chart row's client id", &e))?;
             list.push(ClientSummary {
                 client_id,
-                progress: progress.remove(&client),
                 chart,
+                progress,
             });
         }
         let at = self.now();
@@ -184,7 +204,18 @@ mod tests {
         ClientSummary {
             client_id: ClientId::parse("c-1").expect("id"),
             chart: serde_json::from_value(chart).expect("a chart row"),
-            progress: None,
+            progress: serde_json::from_value(json!({
+                "client_id": "c-1", "therapist": "t-1", "prescriber": null,
+                "phase": "assessment", "preparations_held": 0, "explorations_held": 0,
+                "explorations_dosed": 0, "prescription": null,
+                "prescription_valid_until": null, "explorations_authorized": null,
+                "explorations_used": null, "sessions_left": null, "current_dose_mg": null,
+                "last_dose_mg": null, "integration_pending": false,
+                "integration_pending_for": null, "integration_due_by": null,
+                "next_due_step": "intake", "next_exploration_from": null,
+                "upcoming_sessions": 0, "discharged": false, "discharged_on": null,
+            }))
+            .expect("a progress row"),
         }
     }
 

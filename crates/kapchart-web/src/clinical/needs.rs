@@ -145,14 +145,14 @@ impl<'a> Subject<'a> {
         Subject {
             client: c.client_id.as_str(),
             chart: &c.chart,
-            pending: c
-                .progress
-                .as_ref()
-                .filter(|p| p.integration_pending)
-                .map(|p| PendingIntegration {
-                    exploration: p.integration_pending_for.clone().unwrap_or_default(),
-                    due_by: p.integration_due_by,
-                }),
+            pending: c.progress.integration_pending.then(|| PendingIntegration {
+                exploration: c
+                    .progress
+                    .integration_pending_for
+                    .clone()
+                    .unwrap_or_default(),
+                due_by: c.progress.integration_due_by,
+            }),
         }
     }
 }
@@ -615,9 +615,8 @@ mod tests {
         ClientSummary {
             client_id: ClientId::parse("c-1").expect("id"),
             chart: serde_json::from_value(merged(base, chart)).expect("chart row"),
-            progress: Some(
-                serde_json::from_value(merged(progress_base, progress)).expect("progress row"),
-            ),
+            progress: serde_json::from_value(merged(progress_base, progress))
+                .expect("progress row"),
         }
     }
 

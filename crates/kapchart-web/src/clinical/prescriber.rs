@@ -168,10 +168,7 @@ fn rx_client(c: &ClientSummary, policy: &Policy) -> RxClient {
             )
         })
         .collect();
-    let (next, next_action) = match &c.progress {
-        Some(p) => actions::next_step(Role::Prescriber, p, &id),
-        None => ("—".to_owned(), None),
-    };
+    let (next, next_action) = actions::next_step(Role::Prescriber, &c.progress, &id);
     RxClient {
         name: name_of(c),
         href: chart_href(&id),

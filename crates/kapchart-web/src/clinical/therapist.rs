@@ -313,9 +313,7 @@ pub(super) async fn clients(
 /// those it authorizes (and all dosed, when earlier prescriptions had
 /// some).
 pub(super) fn explorations_text(c: &ClientSummary) -> String {
-    let Some(p) = &c.progress else {
-        return "—".to_owned();
-    };
+    let p = &c.progress;
     match (p.explorations_used, p.explorations_authorized) {
         (Some(used), Some(authorized)) => {
             let mut text = format!("{used} of {authorized}");
@@ -338,10 +336,7 @@ fn client_line(
     today: NaiveDate,
 ) -> ClientLine {
     let id = c.client_id.to_string();
-    let (next, next_action) = match &c.progress {
-        Some(p) => actions::next_step(role, p, &id),
-        None => ("—".to_owned(), None),
-    };
+    let (next, next_action) = actions::next_step(role, &c.progress, &id);
     ClientLine {
         name: name_of(c),
         href: chart_href(&id),
@@ -349,7 +344,7 @@ fn client_line(
         explorations: explorations_text(c),
         next,
         next_action,
-        upcoming: c.progress.as_ref().map_or(0, |p| p.upcoming_sessions),
+        upcoming: c.progress.upcoming_sessions,
         flags: needs::client_flags(&needs::Subject::of(c), policy, today),
         id,
     }
