@@ -336,10 +336,7 @@ fn steps(chart: &ChartRow, tz: Tz) -> Vec<Step> {
         Some(r) => (
             "Registration",
             DONE,
-            format!(
-                "{}",
-                format::date(format::local_day(r.stamp.recorded_at, tz))
-            ),
+            format::date(format::local_day(r.stamp.recorded_at, tz)),
         ),
         None => ("Registration", TODO, String::new()),
     });

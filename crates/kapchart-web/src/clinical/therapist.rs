@@ -44,6 +44,8 @@ struct SessionView {
     href: Option<String>,
     kind: String,
     status: String,
+    /// Still to be held (what it needs is shown only then).
+    scheduled: bool,
     double_booked: Option<String>,
     flags: Vec<Flag>,
     actions: Vec<Link>,
@@ -236,6 +238,7 @@ fn session_view(
         href: summary.map(|c| chart_href(c.client_id.as_str())),
         kind: format::words(&format::code(&line.kind)),
         status: format::words(&format::code(&line.status)),
+        scheduled,
         double_booked: line.double_booked.then(|| {
             format!(
                 "Double-booked with {}",
