@@ -19,6 +19,7 @@ mod commands;
 pub mod disclosure;
 pub mod error;
 mod limit;
+mod lists;
 mod locks;
 pub mod openapi;
 mod reads;
@@ -40,6 +41,7 @@ use kapchart_store::{ClientCqrs, ClientStore, Clock, Database, EventRepository};
 pub use auth::Caller;
 pub use commands::{CommandReply, CommandRequest, WrittenEvent};
 pub use error::{ApiError, ErrorBody};
+pub use lists::{ClientSummary, summary_categories};
 pub use reads::{ClientRows, Purpose, ReportReply, ViewRow};
 pub use source::Source;
 
@@ -60,6 +62,7 @@ struct Inner {
     projector: Projector,
     clock: Clock,
     locks: locks::RecordLocks,
+    settings: Arc<PracticeSettings>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -79,7 +82,11 @@ impl AppState {
         settings: PracticeSettings,
         clock: Clock,
     ) -> Self {
-        let services: Services = Arc::new(ProjectedPractice::new(projector.clone(), settings));
+        let settings = Arc::new(settings);
+        let services: Services = Arc::new(ProjectedPractice::new(
+            projector.clone(),
+            PracticeSettings::clone(&settings),
+        ));
         let cqrs = db.client_cqrs(Arc::clone(&clock), services);
         let repository = db.repository(Arc::clone(&clock));
         let store = PersistedEventStore::new_event_store(repository.clone());
@@ -92,6 +99,7 @@ impl AppState {
                 projector,
                 clock,
                 locks: locks::RecordLocks::default(),
+                settings,
             }),
         }
     }
