@@ -505,7 +505,7 @@ mod tests {
             Cli::try_parse_from(std::iter::once("kapchart").chain(args.iter().copied()))
                 .expect("valid arguments")
         };
-        let cases: [(&[&str], &str); 12] = [
+        let cases: [(&[&str], &str); 13] = [
             (&["serve"], "serve"),
             (&["migrate"], "migrate"),
             (&["verify"], "verify"),
