@@ -34,11 +34,11 @@
 //! text typed (it may be a mistyped password).
 
 pub mod pending;
+mod setup_code;
 
 use std::fmt;
 
 use chrono::{DateTime, SubsecRound as _, Utc};
-use kapchart_audit::Hash;
 use kapchart_domain::{Role, UserId};
 
 use crate::Database;
@@ -51,12 +51,8 @@ use crate::error::StoreError;
 use crate::web_sessions::Ending;
 
 pub use pending::{OpenedPending, Pending, Stage};
-
-/// Every setup code starts with this.
-pub const SETUP_CODE_PREFIX: &str = "su_";
-
-/// How long a setup code can be used after it is issued: 72 hours.
-pub const SETUP_CODE_LIFETIME: chrono::Duration = chrono::Duration::hours(72);
+pub use setup_code::{SETUP_CODE_LIFETIME, SETUP_CODE_PREFIX, SetupCode};
+use setup_code::{new_setup_code, setup_code_hash, setup_code_valid};
 
 /// Failed attempts in a row that lock an account.
 pub const MAX_FAILED_ATTEMPTS: u32 = 5;
@@ -106,24 +102,6 @@ pub(crate) use tx_execute;
 /// SQLite's placeholders (`?1`) for PostgreSQL's (`$1`).
 pub(crate) fn sqlite_sql(sql: &str) -> String {
     sql.replace('$', "?")
-}
-
-/// A setup code just issued. Its `Debug` form hides the code.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SetupCode {
-    /// The code in plaintext: shown once, never stored.
-    pub code: String,
-    /// When it stops working.
-    pub expires_at: DateTime<Utc>,
-}
-
-impl fmt::Debug for SetupCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SetupCode")
-            .field("code", &"<hidden>")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
 }
 
 /// An account with its sign-in credentials. Its `Debug` form hides the
@@ -668,56 +646,6 @@ async fn start_over(
     Ok(())
 }
 
-/// A new setup code: `su_` and the RFC 4648 base32 (no padding) of 20
-/// random bytes.
-fn new_setup_code(at: DateTime<Utc>) -> Result<SetupCode, AccountError> {
-    let mut bytes = [0_u8; 20];
-    getrandom::fill(&mut bytes).map_err(|e| AccountError::Random(e.to_string()))?;
-    let text = base32::encode(base32::Alphabet::Rfc4648 { padding: false }, &bytes);
-    Ok(SetupCode {
-        code: format!("{SETUP_CODE_PREFIX}{text}"),
-        expires_at: at + SETUP_CODE_LIFETIME,
-    })
-}
-
-/// A typed setup code in its issued form: surrounding blanks dropped,
-/// letters upper-cased after the prefix (base32 is read out and typed);
-/// `None` when it does not have the shape of one.
-fn normalize_setup_code(typed: &str) -> Option<String> {
-    let typed = typed.trim();
-    let rest = typed
-        .get(..SETUP_CODE_PREFIX.len())
-        .filter(|p| p.eq_ignore_ascii_case(SETUP_CODE_PREFIX))
-        .and_then(|_| typed.get(SETUP_CODE_PREFIX.len()..))?;
-    let rest = rest.to_ascii_uppercase();
-    (rest.len() == 32
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)))
-    .then(|| format!("{SETUP_CODE_PREFIX}{rest}"))
-}
-
-/// What is stored of a setup code: the SHA-256 (lowercase hex) of its
-/// issued form.
-fn setup_code_hash(code: &str) -> String {
-    Hash::sha256(code.as_bytes()).to_hex()
-}
-
-fn setup_code_valid(
-    stored_hash: Option<&str>,
-    expires_at: Option<DateTime<Utc>>,
-    typed: &str,
-    at: DateTime<Utc>,
-) -> bool {
-    let (Some(stored), Some(expires_at), Some(code)) =
-        (stored_hash, expires_at, normalize_setup_code(typed))
-    else {
-        return false;
-    };
-    // Hashes of a 160-bit secret: comparing them tells nothing about it.
-    at < expires_at && setup_code_hash(&code) == stored
-}
-
 /// An account joined with its credentials, as text.
 #[derive(sqlx::FromRow)]
 struct CredentialsRow {
@@ -771,53 +699,6 @@ impl CredentialsRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn setup_codes_have_their_documented_shape_and_are_typed_loosely() {
-        let at = Utc::now();
-        let a = new_setup_code(at).expect("random");
-        let b = new_setup_code(at).expect("random");
-        assert_ne!(a.code, b.code);
-        assert_eq!(a.code.len(), 3 + 32, "{}", a.code);
-        assert_eq!(
-            normalize_setup_code(&a.code).as_deref(),
-            Some(a.code.as_str())
-        );
-        assert_eq!(a.expires_at - at, SETUP_CODE_LIFETIME);
-        assert!(!format!("{a:?}").contains(&a.code));
-        let typed = format!("  {}\n", a.code.to_ascii_lowercase());
-        assert!(setup_code_valid(
-            Some(&setup_code_hash(&a.code)),
-            Some(a.expires_at),
-            &typed,
-            at
-        ));
-        assert!(
-            !setup_code_valid(
-                Some(&setup_code_hash(&a.code)),
-                Some(a.expires_at),
-                &a.code,
-                a.expires_at
-            ),
-            "expired at its end"
-        );
-        assert!(!setup_code_valid(
-            Some(&setup_code_hash(&b.code)),
-            Some(b.expires_at),
-            &a.code,
-            at
-        ));
-        assert!(!setup_code_valid(None, None, &a.code, at), "used");
-        for bad in [
-            "",
-            "su_",
-            "su_short",
-            "xx_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-            "su_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1",
-        ] {
-            assert_eq!(normalize_setup_code(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn failures_name_themselves_and_some_count() {

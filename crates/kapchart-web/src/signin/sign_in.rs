@@ -31,7 +31,7 @@ struct SignInPage {
 }
 
 /// The label of the `""` purpose.
-const ROLE_DEFAULT: &str = "My role's usual purpose (therapists and prescribers: treatment; front desk: payment; auditors: audit; admins: operations)";
+const ROLE_DEFAULT: &str = "My role's usual purpose";
 
 /// `?ended=` of `GET /sign-in`.
 #[derive(Debug, Deserialize)]
