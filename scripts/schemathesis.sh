@@ -42,8 +42,9 @@ export DATABASE_URL="sqlite://$work/kapchart.db"
 # A small sample practice, so that the documented example ids
 # (client-001, ...) reach real records.
 "$bin" demo --clients 5 >/dev/null 2>&1
-front_desk=$("$bin" user add --name st-front-desk --role front_desk 2>/dev/null)
-auditor=$("$bin" user add --name st-auditor --role auditor 2>/dev/null)
+# `user add` prints the API token on line 1 and the web setup code on line 2.
+front_desk=$("$bin" user add --name st-front-desk --role front_desk 2>/dev/null | sed -n 1p)
+auditor=$("$bin" user add --name st-auditor --role auditor 2>/dev/null | sed -n 1p)
 
 "$bin" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
 server=$!

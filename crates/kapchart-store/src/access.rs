@@ -119,6 +119,16 @@ pub enum AccessAction {
     Copy,
     /// Data was exported (e.g. a client's bundle).
     Export,
+    /// A user signed in to the web pages (password and second factor).
+    /// This and the three below are kapchart's additions to ASTM
+    /// E2147-18's list, for the sign-in events of HIPAA 164.312(b).
+    SignIn,
+    /// A sign-in or setup attempt failed (or was refused: locked).
+    SignInFailed,
+    /// Failed attempts locked an account.
+    Lock,
+    /// A web session ended: signed out by the user, or idle.
+    SignOut,
 }
 
 named_enum!(
@@ -132,6 +142,10 @@ named_enum!(
         Print = "print",
         Copy = "copy",
         Export = "export",
+        SignIn = "sign_in",
+        SignInFailed = "sign_in_failed",
+        Lock = "lock",
+        SignOut = "sign_out",
     ]
 );
 
@@ -147,7 +161,8 @@ pub enum DataCategory {
     Dosing,
     /// Charges, payments, superbills.
     Billing,
-    /// User accounts, roles and tokens (account changes).
+    /// User accounts, roles, tokens and credentials: account changes,
+    /// sign-ins and sign-outs.
     Accounts,
 }
 

@@ -188,15 +188,32 @@ pub async fn add_user_from(
     }
     check_display_name(display_name)?;
     let at = at.trunc_subsecs(6);
-    let token = new_token(at)?;
     let mut tx = AccountTx::begin(db).await?;
+    let added = add_user_in(&mut tx, user, role, display_name, by, source, at).await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// The body of [`add_user_from`] inside the caller's transaction, which
+/// the caller commits (after its own changes: `credentials` adds a setup
+/// code). The caller has checked the actor, the id and the display name,
+/// and truncated `at` to microseconds.
+pub(crate) async fn add_user_in(
+    tx: &mut AccountTx,
+    user: &UserId,
+    role: Role,
+    display_name: Option<&str>,
+    by: &AccessActor,
+    source: &str,
+    at: DateTime<Utc>,
+) -> Result<(Account, IssuedToken), AccountError> {
+    let token = new_token(at)?;
     if !tx.insert_user(user, role, display_name, at).await? {
         return Err(AccountError::AlreadyExists(user.clone()));
     }
     tx.insert_token(user, &token, at).await?;
     let purpose = format!("accounts: add {user} as {}", role.as_str());
     tx.log(by, AccessAction::Add, source, &purpose, at).await?;
-    tx.commit().await?;
     let account = Account {
         user_id: user.clone(),
         role,
@@ -448,7 +465,7 @@ pub async fn bootstrap_admin(
     Ok(Some((account, token)))
 }
 
-fn must_be_admin(by: &AccessActor) -> Result<(), AccountError> {
+pub(crate) fn must_be_admin(by: &AccessActor) -> Result<(), AccountError> {
     if by.role == Role::Admin {
         Ok(())
     } else {
@@ -456,11 +473,11 @@ fn must_be_admin(by: &AccessActor) -> Result<(), AccountError> {
     }
 }
 
-fn is_reserved(user: &UserId) -> bool {
+pub(crate) fn is_reserved(user: &UserId) -> bool {
     user.as_str() == SYSTEM || user.as_str().starts_with(LOCAL_PREFIX)
 }
 
-fn check_display_name(name: Option<&str>) -> Result<(), AccountError> {
+pub(crate) fn check_display_name(name: Option<&str>) -> Result<(), AccountError> {
     if let Some(name) = name
         && (name.trim().is_empty()
             || name.chars().count() > MAX_DISPLAY_NAME_CHARS
@@ -554,13 +571,13 @@ struct TokenRow {
 /// back.
 ///
 /// [`commit`]: AccountTx::commit
-enum AccountTx {
+pub(crate) enum AccountTx {
     Postgres(Transaction<'static, Postgres>),
     Sqlite(Transaction<'static, Sqlite>),
 }
 
 impl AccountTx {
-    async fn begin(db: &Database) -> Result<Self, StoreError> {
+    pub(crate) async fn begin(db: &Database) -> Result<Self, StoreError> {
         let mut tx = match db {
             Database::Postgres(pool) => {
                 AccountTx::Postgres(pool.begin().await.map_err(StoreError::query)?)
@@ -575,14 +592,14 @@ impl AccountTx {
         Ok(tx)
     }
 
-    fn conn(&mut self) -> Conn<'_> {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
         match self {
             AccountTx::Postgres(tx) => Conn::Postgres(tx),
             AccountTx::Sqlite(tx) => Conn::Sqlite(tx),
         }
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
             AccountTx::Postgres(tx) => tx.commit().await,
             AccountTx::Sqlite(tx) => tx.commit().await,
@@ -600,7 +617,7 @@ impl AccountTx {
     }
 
     /// `Some(disabled)` for an existing account, `None` for none.
-    async fn user_status(&mut self, user: &UserId) -> Result<Option<bool>, StoreError> {
+    pub(crate) async fn user_status(&mut self, user: &UserId) -> Result<Option<bool>, StoreError> {
         const PG: &str = "SELECT disabled_at FROM users WHERE user_id = $1";
         const SQLITE: &str = "SELECT disabled_at FROM users WHERE user_id = ?1";
         let row: Option<(Option<String>,)> = match self {
@@ -722,7 +739,7 @@ impl AccountTx {
     }
 
     /// Appends the change to the access log in this transaction.
-    async fn log(
+    pub(crate) async fn log(
         &mut self,
         by: &AccessActor,
         action: AccessAction,

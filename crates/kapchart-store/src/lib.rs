@@ -11,6 +11,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod credentials;
 mod error;
 mod feed;
 pub mod private_file;

@@ -89,14 +89,19 @@ pub enum Ending {
     Idle,
     /// The account was disabled.
     Disabled,
+    /// An admin reset the account's password and second factor
+    /// (`kapchart_store::credentials::reset`).
+    Reset,
 }
 
 impl Ending {
-    fn as_str(self) -> &'static str {
+    /// The name stored in `ended_why`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Ending::SignOut => "sign_out",
             Ending::Idle => "idle",
             Ending::Disabled => "disabled",
+            Ending::Reset => "reset",
         }
     }
 }

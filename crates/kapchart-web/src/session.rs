@@ -153,7 +153,9 @@ impl FromRequestParts<WebState> for SignedIn {
     }
 }
 
-/// Appends the idle sign-out of `user` to the access log.
+/// Appends the idle sign-out of `user` to the access log: action
+/// `sign_out`, as a sign-out by the user (kapchart-web's sign-in pages),
+/// with the purpose `sign-out: idle`.
 async fn log_idle_sign_out(
     state: &WebState,
     source: &Source,
@@ -166,7 +168,7 @@ async fn log_idle_sign_out(
             user_id: user,
             role,
         },
-        action: AccessAction::Change,
+        action: AccessAction::SignOut,
         client_id: None,
         categories: vec![DataCategory::Accounts],
         source: source.describe(&[]),

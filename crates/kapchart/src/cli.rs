@@ -353,13 +353,15 @@ pub const DEFAULT_DEMO_START: &str = "2025-11-03";
 /// Subcommands of `kapchart user`.
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user account and its first API token.
+    /// Create a user account, its first API token and its setup code.
     ///
-    /// The token is printed once on stdout, alone on its line; only its
-    /// SHA-256 is stored, so it cannot be shown again. The command line
-    /// acts as the operating-system user running it, as `local-NAME` (role
-    /// admin): whoever runs it has the database itself. The change is
-    /// written to the access log.
+    /// Stdout has two lines: the API token, then the one-time setup code
+    /// with which the user sets a password and a second factor on the web
+    /// pages (`/setup`; it works once, for 72 hours). Only their SHA-256
+    /// is stored, so neither can be shown again. The command line acts as
+    /// the operating-system user running it, as `local-NAME` (role admin):
+    /// whoever runs it has the database itself. The change is written to
+    /// the access log.
     Add(UserAddArgs),
 
     /// List user accounts: id, role, display name and status (no tokens).
@@ -373,6 +375,14 @@ pub enum UserCommand {
 
     /// Disable a user account and revoke its tokens.
     Disable(UserNameArg),
+
+    /// Reset a user's web sign-in: clear the password and second factor,
+    /// end their web sessions, and print a new setup code on stdout.
+    ///
+    /// For a forgotten password or a lost phone. The code works once, for
+    /// 72 hours; API tokens are untouched. The change is written to the
+    /// access log.
+    Reset(UserNameArg),
 }
 
 /// Arguments of `kapchart user add`.
@@ -421,6 +431,7 @@ impl Command {
                 UserCommand::List => "user list",
                 UserCommand::Token(_) => "user token",
                 UserCommand::Disable(_) => "user disable",
+                UserCommand::Reset(_) => "user reset",
             },
         }
     }
@@ -494,7 +505,7 @@ mod tests {
             Cli::try_parse_from(std::iter::once("kapchart").chain(args.iter().copied()))
                 .expect("valid arguments")
         };
-        let cases: [(&[&str], &str); 12] = [
+        let cases: [(&[&str], &str); 13] = [
             (&["serve"], "serve"),
             (&["migrate"], "migrate"),
             (&["verify"], "verify"),
@@ -510,6 +521,7 @@ mod tests {
             (&["user", "list"], "user list"),
             (&["user", "token", "--name", "ann"], "user token"),
             (&["user", "disable", "--name", "ann"], "user disable"),
+            (&["user", "reset", "--name", "ann"], "user reset"),
         ];
         for (args, name) in cases {
             assert_eq!(parse(args).command.name(), name, "{args:?}");

@@ -477,18 +477,26 @@ fn account_error(e: AccountError) -> CommandError {
 
 /// Prints a token alone on its line on stdout.
 fn print_token(token: &str) -> CommandResult {
+    print_lines(&[token])
+}
+
+/// Prints each secret alone on its line on stdout.
+fn print_lines(lines: &[&str]) -> CommandResult {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{token}").context("writing to stdout")?;
+    for line in lines {
+        writeln!(out, "{line}").context("writing to stdout")?;
+    }
     out.flush().context("writing to stdout")?;
     Ok(())
 }
 
-/// `kapchart user add`: the account and its first token, printed once.
+/// `kapchart user add`: the account, its first token and its setup code,
+/// printed once (the token on line 1, the setup code on line 2).
 pub fn user_add(global: &GlobalArgs, args: &UserAddArgs) -> CommandResult {
     let actor = crate::local_user::actor()?;
     runtime()?.block_on(async {
         let db = open(global).await?;
-        let added = kapchart_store::accounts::add_user_from(
+        let added = kapchart_store::credentials::add_user_with_setup_code(
             &db,
             &args.name,
             args.role,
@@ -499,13 +507,14 @@ pub fn user_add(global: &GlobalArgs, args: &UserAddArgs) -> CommandResult {
         )
         .await;
         db.close().await;
-        let (account, issued) = added.map_err(account_error)?;
-        print_token(&issued.token)?;
+        let (account, issued, setup) = added.map_err(account_error)?;
+        print_lines(&[&issued.token, &setup.code])?;
         eprintln!(
-            "added user {} as {}; its API token (on stdout) is shown only this once and expires {}",
+            "added user {} as {}; on stdout, shown only this once: line 1 is its API token (expires {}), line 2 its setup code for the web pages (/setup; works once, until {})",
             account.user_id,
             account.role.as_str(),
-            issued.expires_at.format("%Y-%m-%d")
+            issued.expires_at.format("%Y-%m-%d"),
+            setup.expires_at.format("%Y-%m-%d %H:%M UTC")
         );
         Ok(())
     })
@@ -580,6 +589,32 @@ pub fn user_disable(global: &GlobalArgs, args: &UserNameArg) -> CommandResult {
         db.close().await;
         done.map_err(account_error)?;
         println!("disabled user {}; its tokens are revoked", args.name);
+        Ok(())
+    })
+}
+
+/// `kapchart user reset`: clears the user's password and second factor,
+/// ends their web sessions, and prints a new setup code once.
+pub fn user_reset(global: &GlobalArgs, args: &UserNameArg) -> CommandResult {
+    let actor = crate::local_user::actor()?;
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        let done = kapchart_store::credentials::reset(
+            &db,
+            &args.name,
+            &actor,
+            "cli user reset",
+            Utc::now(),
+        )
+        .await;
+        db.close().await;
+        let setup = done.map_err(account_error)?;
+        print_token(&setup.code)?;
+        eprintln!(
+            "reset the web sign-in of {}: password and second factor cleared, web sessions ended; its new setup code (on stdout) is shown only this once and works once, until {}",
+            args.name,
+            setup.expires_at.format("%Y-%m-%d %H:%M UTC")
+        );
         Ok(())
     })
 }

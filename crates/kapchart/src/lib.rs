@@ -45,5 +45,6 @@ pub fn run(cli: Cli) -> commands::CommandResult {
         Command::User(UserCommand::List) => commands::user_list(&global),
         Command::User(UserCommand::Token(args)) => commands::user_token(&global, args),
         Command::User(UserCommand::Disable(args)) => commands::user_disable(&global, args),
+        Command::User(UserCommand::Reset(args)) => commands::user_reset(&global, args),
     }
 }

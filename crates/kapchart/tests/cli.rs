@@ -151,14 +151,14 @@ fn help_lists_every_subcommand_and_the_exit_statuses() {
 fn user_help_lists_its_subcommands() {
     let out = kapchart(&["user", "--help"]);
     assert_eq!(out.code, Some(0), "{out:?}");
-    for sub in ["add", "list", "token", "disable"] {
+    for sub in ["add", "list", "token", "disable", "reset"] {
         assert!(
             out.stdout.lines().any(|l| l.trim_start().starts_with(sub)),
             "{sub} missing from:\n{}",
             out.stdout
         );
     }
-    let cases: [(&str, &[&str]); 3] = [
+    let cases: [(&str, &[&str]); 4] = [
         (
             "add",
             &[
@@ -171,6 +171,7 @@ fn user_help_lists_its_subcommands() {
         ),
         ("token", &["--name <ID>"]),
         ("disable", &["--name <ID>"]),
+        ("reset", &["--name <ID>", "setup code"]),
     ];
     for (sub, flags) in cases {
         let out = kapchart(&["user", sub, "--help"]);

@@ -10,6 +10,8 @@ use kapchart_domain::{ClientId, Role, UserId};
 use kapchart_store::Database;
 use kapchart_store::access::{self, AccessAction, AccessActor, AccessEntry, DataCategory};
 use kapchart_store::accounts;
+use kapchart_store::credentials;
+use kapchart_store::web_sessions::{self, Lookup};
 use serde_json::Value;
 
 #[macro_use]
@@ -23,6 +25,7 @@ on_both_engines!(
     the_access_report_in_every_format,
     verify_finds_a_tampered_access_log_entry,
     an_export_is_written_to_the_access_log,
+    a_reset_clears_the_web_sign_in_and_prints_a_new_setup_code,
 );
 
 /// The access report's columns, in order (docs/reports.md).
@@ -59,8 +62,8 @@ async fn who(url: &str, token: &str) -> Option<(String, Role)> {
     account.map(|a| (a.user_id.as_str().to_owned(), a.role))
 }
 
-/// The token a `user add` or `user token` run printed: stdout is exactly
-/// the token and a newline.
+/// The token a `user token` run printed: stdout is exactly the token and a
+/// newline.
 fn token_of(run: &Run) -> String {
     let token = run.stdout.trim_end_matches('\n').to_owned();
     assert_eq!(
@@ -75,6 +78,44 @@ fn token_of(run: &Run) -> String {
     );
     assert!(!run.stderr.contains(&token), "{run:#?}");
     token
+}
+
+/// The token and the setup code a `user add` run printed: stdout is
+/// exactly two lines, the token then the setup code, and stderr says
+/// which is which without repeating either.
+fn added(run: &Run) -> (String, String) {
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "two lines: {run:#?}");
+    assert_eq!(run.stdout, format!("{}\n{}\n", lines[0], lines[1]));
+    let (token, code) = (lines[0].to_owned(), lines[1].to_owned());
+    assert!(token.starts_with("kc_") && token.len() == 46, "{run:#?}");
+    assert!(code.starts_with("su_") && code.len() == 35, "{run:#?}");
+    for note in [
+        "shown only this once",
+        "line 1 is its API token",
+        "line 2 its setup code",
+    ] {
+        assert!(run.stderr.contains(note), "{note}: {run:#?}");
+    }
+    assert!(
+        !run.stderr.contains(&token) && !run.stderr.contains(&code[3..]),
+        "{run:#?}"
+    );
+    (token, code)
+}
+
+/// The setup code a `user reset` run printed, alone on its line.
+fn setup_code_of(run: &Run) -> String {
+    let code = run.stdout.trim_end_matches('\n').to_owned();
+    assert_eq!(
+        run.stdout,
+        format!("{code}\n"),
+        "alone on its line: {run:#?}"
+    );
+    assert!(code.starts_with("su_") && code.len() == 35, "{run:#?}");
+    assert!(run.stderr.contains("shown only this once"), "{run:#?}");
+    assert!(!run.stderr.contains(&code[3..]), "{run:#?}");
+    code
 }
 
 fn records(csv_text: &str) -> Vec<csv::StringRecord> {
@@ -97,7 +138,7 @@ async fn users_are_added_listed_given_tokens_and_disabled(env: &Env) {
             "Ann Lee",
         ])
         .ok();
-    let first = token_of(&run);
+    let (first, _) = added(&run);
     assert!(!run.stderr.contains("Ann"), "no names on stderr: {run:#?}");
     assert_eq!(
         who(&env.url, &first).await,
@@ -106,7 +147,7 @@ async fn users_are_added_listed_given_tokens_and_disabled(env: &Env) {
     let run = env
         .run(&["user", "add", "--name", "a-0001", "--role", "auditor"])
         .ok();
-    let auditor = token_of(&run);
+    let (auditor, _) = added(&run);
     assert_eq!(
         who(&env.url, &auditor).await,
         Some(("a-0001".to_owned(), Role::Auditor))
@@ -292,7 +333,7 @@ async fn bad_user_input_is_refused_and_writes_nothing(env: &Env) {
     assert_eq!(log, Value::Array(vec![]), "nothing logged");
 
     // A second add of the same id: refused, nothing written.
-    token_of(
+    added(
         &env.run(&["user", "add", "--name", "t-0002", "--role", "therapist"])
             .ok(),
     );
@@ -596,4 +637,116 @@ async fn an_export_is_written_to_the_access_log(env: &Env) {
         "cli export --client client-001 --format json"
     );
     assert_eq!(entry["categories"], "billing;demographics;dosing;notes");
+}
+
+async fn a_reset_clears_the_web_sign_in_and_prints_a_new_setup_code(env: &Env) {
+    let (token, first_code) = added(
+        &env.run(&["user", "add", "--name", "t-0001", "--role", "therapist"])
+            .ok(),
+    );
+    let user = UserId::parse("t-0001").expect("id");
+    let db = open(&env.url).await;
+    let now = Utc::now();
+    let creds = credentials::find(&db, &user)
+        .await
+        .expect("readable")
+        .expect("the account");
+    assert!(creds.setup_code_matches(&first_code, now), "{creds:?}");
+    assert!(!creds.setup_code_matches(&first_code, now + chrono::Duration::hours(72)));
+    assert_eq!(creds.password_phc, None);
+    // The user sets a password with the code and signs in on the web.
+    credentials::set_password_with_setup_code(&db, &user, &first_code, "$argon2id$x", "test", now)
+        .await
+        .expect("the code works once");
+    let session = web_sessions::open(&db, &user, "treatment", now)
+        .await
+        .expect("a session");
+    db.close().await;
+
+    let code = setup_code_of(&env.run(&["user", "reset", "--name", "t-0001"]).ok());
+    assert_ne!(code, first_code);
+    let db = open(&env.url).await;
+    let creds = credentials::find(&db, &user)
+        .await
+        .expect("readable")
+        .expect("the account");
+    assert_eq!(creds.password_phc, None, "the password is cleared");
+    assert_eq!(creds.totp_secret, None, "the second factor is cleared");
+    assert!(creds.setup_code_matches(&code, Utc::now()));
+    assert!(!creds.setup_code_matches(&first_code, Utc::now()));
+    assert_eq!(
+        web_sessions::find(
+            &db,
+            &session.secret,
+            Utc::now(),
+            chrono::Duration::minutes(15)
+        )
+        .await
+        .expect("answers"),
+        Lookup::None,
+        "the web session is ended"
+    );
+    db.close().await;
+    assert_eq!(
+        who(&env.url, &token).await,
+        Some(("t-0001".to_owned(), Role::Therapist)),
+        "API tokens keep working"
+    );
+
+    env.run(&["user", "reset", "--name", "nobody"])
+        .fails_quietly(EX_USAGE, &["no user with id nobody"]);
+    env.run(&["user", "disable", "--name", "t-0001"]).ok();
+    env.run(&["user", "reset", "--name", "t-0001"])
+        .fails_quietly(EX_USAGE, &["t-0001", "is disabled"]);
+
+    let log = env
+        .run(&["report", "access", "--format", "json"])
+        .ok()
+        .json();
+    let got: Vec<(&str, &str, &str, &str)> = log
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|e| {
+            (
+                e["user_id"].as_str().unwrap_or_default(),
+                e["action"].as_str().unwrap_or_default(),
+                e["source"].as_str().unwrap_or_default(),
+                e["purpose"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                CLI_USER_ID,
+                "add",
+                "cli user add",
+                "accounts: add t-0001 as therapist"
+            ),
+            (
+                "t-0001",
+                "change",
+                "test",
+                "accounts: t-0001 sets a password with a setup code"
+            ),
+            (
+                CLI_USER_ID,
+                "change",
+                "cli user reset",
+                "accounts: reset the password and second factor of t-0001, end its web sessions, issue a setup code"
+            ),
+            (
+                CLI_USER_ID,
+                "change",
+                "cli user disable",
+                "accounts: disable t-0001 and revoke its tokens"
+            ),
+        ]
+    );
+    assert!(
+        !log.to_string().contains(&code[3..]),
+        "no setup code in the log"
+    );
 }
