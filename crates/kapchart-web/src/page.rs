@@ -107,14 +107,17 @@ pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::Therapist => &[
             ("/therapist", "Today and this week"),
             ("/therapist/clients", "My clients"),
+            ("/act/register-client", "Register a client"),
+            ("/account", "Account"),
         ],
-        Role::Prescriber => &[("/prescriber", "Referred clients")],
+        Role::Prescriber => &[("/prescriber", "Referred clients"), ("/account", "Account")],
         Role::FrontDesk => &[
             ("/desk", "Calendar"),
             ("/desk/clients", "Clients and billing"),
-            ("/desk/register", "Register a client"),
+            ("/act/register-client", "Register a client"),
+            ("/account", "Account"),
         ],
-        Role::Auditor | Role::Admin => &[],
+        Role::Auditor | Role::Admin => &[("/account", "Account")],
     }
 }
 
