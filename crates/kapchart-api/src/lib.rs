@@ -16,6 +16,7 @@
 
 mod auth;
 mod commands;
+mod desk_reads;
 pub mod disclosure;
 pub mod error;
 mod limit;
@@ -39,6 +40,7 @@ use kapchart_store::{ClientCqrs, ClientStore, Clock, Database, EventRepository};
 
 pub use auth::Caller;
 pub use commands::{CommandReply, CommandRequest, WrittenEvent};
+pub use desk_reads::ReadAction;
 pub use error::{ApiError, ErrorBody};
 pub use reads::{ClientRows, Purpose, ReportReply, ViewRow};
 pub use source::Source;
