@@ -299,7 +299,7 @@ async fn the_clients_list_shows_every_client_with_their_balance(url: &str) {
         .shows("href=\"/clients/client-1/billing\"")
         .shows("href=\"/clients/client-1/superbill\"")
         .shows(
-            "href=\"/act/record-payment?client=client-1&amp;return_to=/clients/client-1/billing\"",
+            "href=\"/act/record-payment?client=client-1&#38;return_to=/clients/client-1/billing\"",
         )
         .hides(NOTE);
     let entries = log_since(&app, before).await;
@@ -443,7 +443,7 @@ async fn the_superbill_prints_and_downloads_as_csv(url: &str) {
         .await;
     assert_eq!(page.status, 200, "{}", page.html);
     page.shows("Superbill for client-1")
-        .shows("=HYPERLINK(&quot;http://example.invalid&quot;,&quot;x&quot;)")
+        .shows("=HYPERLINK(&#34;http://example.invalid&#34;,&#34;x&#34;)")
         .shows("1985-03-14")
         .shows("F33.1")
         .shows("Thursday 1 January 2026 to Saturday 31 January 2026")
@@ -456,7 +456,7 @@ async fn the_superbill_prints_and_downloads_as_csv(url: &str) {
         .shows("$125.00")
         .shows("Print command")
         .shows("data-issue=\"12\"")
-        .shows("href=\"/clients/client-1/superbill.csv?from=2026-01-01&amp;to=2026-01-31\"")
+        .shows("href=\"/clients/client-1/superbill.csv?from=2026-01-01&#38;to=2026-01-31\"")
         .hides(NOTE);
     let entries = log_since(&app, before).await;
     assert_eq!(entries.len(), 1, "{entries:#?}");
