@@ -551,6 +551,19 @@ async fn the_superbill_prints_and_downloads_as_csv(url: &str) {
     assert_eq!(bad.status, 400);
     bad.shows("from: expected a date as YYYY-MM-DD");
     assert_eq!(log(&app).await.len(), before, "a refused read logs nothing");
+
+    // The same service read through the API is a query.
+    let reply = app
+        .get(
+            &s.front_desk,
+            "/api/v1/clients/client-1/superbill?purpose=payment",
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let entries = log_since(&app, before).await;
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].entry.action, AccessAction::Query);
+    assert!(entries[0].entry.source.starts_with("api GET "));
     app.stop().await;
 }
 
