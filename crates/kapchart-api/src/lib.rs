@@ -16,6 +16,7 @@
 
 mod auth;
 mod commands;
+mod desk_reads;
 pub mod disclosure;
 pub mod error;
 mod limit;
@@ -40,6 +41,7 @@ use kapchart_store::{ClientCqrs, ClientStore, Clock, Database, EventRepository};
 
 pub use auth::Caller;
 pub use commands::{CommandReply, CommandRequest, WrittenEvent};
+pub use desk_reads::ReadAction;
 pub use error::{ApiError, ErrorBody};
 pub use lists::{ClientSummary, summary_categories};
 pub use reads::{ClientRows, Purpose, ReportReply, ViewRow};

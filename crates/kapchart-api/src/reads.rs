@@ -18,6 +18,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::commands::client_id;
+use crate::desk_reads::ReadAction;
 use crate::disclosure::{clients_of, history_categories, report_categories};
 use crate::error::ApiError;
 use crate::source::Source;
@@ -273,27 +274,58 @@ impl AppState {
         source: &str,
         purpose: Purpose,
     ) -> Result<(), ApiError> {
-        self.log_reads(caller, [client.clone()], categories, source, purpose)
-            .await
+        self.log_read_as(
+            caller,
+            client,
+            categories,
+            source,
+            purpose,
+            ReadAction::Query,
+        )
+        .await
+    }
+
+    /// Appends a read of `client`'s record to the access log with
+    /// `action` (a view, a print or an export).
+    pub(crate) async fn log_read_as(
+        &self,
+        caller: &Caller,
+        client: &ClientId,
+        categories: &[DataCategory],
+        source: &str,
+        purpose: Purpose,
+        action: ReadAction,
+    ) -> Result<(), ApiError> {
+        self.log_reads(
+            caller,
+            [client.clone()],
+            categories,
+            source,
+            purpose,
+            action,
+        )
+        .await
     }
 
     /// Appends a read of each client's record to the access log, in one
     /// transaction.
-    async fn log_reads(
+    pub(crate) async fn log_reads(
         &self,
         caller: &Caller,
         clients: impl IntoIterator<Item = ClientId>,
         categories: &[DataCategory],
         source: &str,
         purpose: Purpose,
+        action: ReadAction,
     ) -> Result<(), ApiError> {
         let at = self.now();
+        let action = AccessAction::from(action);
         let entries: Vec<AccessEntry> = clients
             .into_iter()
             .map(|client| AccessEntry {
                 at,
                 actor: caller.access_actor(),
-                action: AccessAction::Query,
+                action,
                 client_id: Some(client),
                 categories: categories.to_vec(),
                 source: source.to_owned(),
@@ -395,7 +427,14 @@ pub(crate) async fn log_report(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ApiError::internal("a report row's client id", &e))?;
     state
-        .log_reads(caller, clients, report_categories(kind), source, purpose)
+        .log_reads(
+            caller,
+            clients,
+            report_categories(kind),
+            source,
+            purpose,
+            ReadAction::Query,
+        )
         .await
 }
 
@@ -521,7 +560,15 @@ pub async fn superbill(
     let client = client_id(path)?;
     let q = query(q, "purpose, and from and to as YYYY-MM-DD")?;
     state
-        .read_superbill(&caller, &source, &client, q.purpose, q.from, q.to)
+        .read_superbill(
+            &caller,
+            &source,
+            &client,
+            q.purpose,
+            q.from,
+            q.to,
+            ReadAction::Query,
+        )
         .await
         .map(Json)
 }

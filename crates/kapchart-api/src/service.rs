@@ -9,6 +9,7 @@ use kapchart_domain::{ClientId, Role};
 use kapchart_views::{ReportKind, Row, ViewName, kinds};
 use serde_json::Value;
 
+use crate::desk_reads::ReadAction;
 use crate::disclosure::{chart_categories, chart_without_billing, report_categories};
 use crate::error::ApiError;
 use crate::reads::{
@@ -132,11 +133,15 @@ impl AppState {
         })
     }
 
-    /// The client's superbill for a period (front desk, auditors).
+    /// The client's superbill for a period (front desk, auditors), logged
+    /// with `action`: [`ReadAction::Query`] for a view (the API),
+    /// [`ReadAction::Print`] for the page made to be printed,
+    /// [`ReadAction::Export`] for a file (CSV).
     ///
     /// # Errors
     /// 400 for a bad period, 403 for other roles, 404 for an unregistered
     /// client.
+    #[allow(clippy::too_many_arguments)]
     pub async fn read_superbill(
         &self,
         caller: &Caller,
@@ -145,16 +150,18 @@ impl AppState {
         purpose: Purpose,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        action: ReadAction,
     ) -> Result<ReportReply, ApiError> {
         let period = period(from, to)?;
         caller.may_read_billing()?;
         self.registered(client).await?;
-        self.log_read(
+        self.log_read_as(
             caller,
             client,
             report_categories(ReportKind::Superbill),
             &source.describe(&period_chosen(from, to)),
             purpose,
+            action,
         )
         .await?;
         let table = self

@@ -358,6 +358,62 @@ pub fn history(i: usize, n: usize) -> anyhow::Result<Vec<Command>> {
         .collect()
 }
 
+/// Client `i`'s history over a whole year: the 50 commands of
+/// [`history`], then a weekly ongoing care session (with its payment, and
+/// a PHQ-9 every fourth week) until 364 days after the client's start:
+/// about 150 commands, for a chart of a client with a year of history.
+pub fn year_history(i: usize) -> anyhow::Result<Vec<Command>> {
+    let mut commands = history(i, 50)?;
+    let s = (i % 180) as i64;
+    let t = therapist()?;
+    let f = front_desk()?;
+    let mut steps: Vec<Step> = Vec::new();
+    let mut week = 1;
+    let mut d = s + 56;
+    while d <= s + 364 {
+        week += 1;
+        let session = format!("oc-{week}");
+        add(
+            &mut steps,
+            &t,
+            evening(d),
+            CommandBody::RecordOngoingCare(RecordOngoingCare {
+                session: sid(&session)?,
+                span: span(d, 10, 11)?,
+                notes: text("maintenance; mood stable; reviewed the coping plan")?,
+            }),
+        );
+        add(
+            &mut steps,
+            &f,
+            evening(d),
+            payment(&format!("pay-{session}"), 17_500, d, Some(&session))?,
+        );
+        if week % 4 == 0 {
+            add(&mut steps, &t, evening(d), phq9(4 + (week % 5), d)?);
+        }
+        d += 7;
+    }
+    let first = commands.len();
+    for (k, step) in steps.into_iter().enumerate() {
+        let id = CommandId::parse(&format!("h-{}", first + k + 1))?;
+        commands.push(Command::new(id, step.actor, step.at, step.body));
+    }
+    Ok(commands)
+}
+
+/// A preparation session `session` with the therapist of the histories,
+/// for an hour from `start`, booked by the front desk at `at`.
+pub fn booking(session: &str, start: DateTime<Utc>, at: DateTime<Utc>) -> anyhow::Result<Command> {
+    let id = CommandId::parse(&format!("book-{session}"))?;
+    let body = CommandBody::SchedulePreparation(ScheduleSession {
+        session: sid(session)?,
+        span: TimeSpan::new(start, start + Duration::hours(1))?,
+        therapist: therapist()?.id,
+    });
+    Ok(Command::new(id, front_desk()?, at, body))
+}
+
 /// A measured command: `n` even, a PHQ-9 score by the therapist; odd, a
 /// card payment by the front desk with a fresh payment id. `tag` makes the
 /// ids unique across figures and writers.

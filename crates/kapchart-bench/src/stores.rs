@@ -181,7 +181,35 @@ where
     ES: EventStore<ClientRecord> + 'static,
     ES::AC: Send,
 {
-    let bar = ProgressBar::new((clients * events_per_client) as u64).with_message(label.to_owned());
+    fill_with(
+        label,
+        cqrs,
+        clients,
+        clients * events_per_client,
+        move |i| protocol::history(i, events_per_client),
+        tasks,
+    )
+    .await
+}
+
+/// Writes `history(i)` to client `i`'s record for every `i` below
+/// `clients` through `cqrs`, `tasks` clients at a time (each client's
+/// commands in order); `commands` is their number, for the progress bar.
+pub async fn fill_with<ES, H>(
+    label: &str,
+    cqrs: Arc<CqrsFramework<ClientRecord, ES>>,
+    clients: usize,
+    commands: usize,
+    history: H,
+    tasks: usize,
+) -> anyhow::Result<()>
+where
+    ES: EventStore<ClientRecord> + 'static,
+    ES::AC: Send,
+    H: Fn(usize) -> anyhow::Result<Vec<Command>> + Send + Sync + 'static,
+{
+    let history = Arc::new(history);
+    let bar = ProgressBar::new(commands as u64).with_message(label.to_owned());
     bar.set_style(
         ProgressStyle::with_template("{msg}: {pos}/{len} commands ({per_sec}, {elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -192,6 +220,7 @@ where
     for _ in 0..tasks.max(1) {
         let cqrs = Arc::clone(&cqrs);
         let next = Arc::clone(&next);
+        let history = Arc::clone(&history);
         let bar = bar.clone();
         handles.push(tokio::spawn(async move {
             loop {
@@ -200,7 +229,7 @@ where
                     return Ok::<(), anyhow::Error>(());
                 }
                 let client = protocol::client_id(i);
-                for command in protocol::history(i, events_per_client)? {
+                for command in history(i)? {
                     execute(&cqrs, &client, command).await?;
                     bar.inc(1);
                 }

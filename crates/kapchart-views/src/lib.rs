@@ -31,6 +31,7 @@ mod mean;
 mod money;
 mod report;
 mod schedule;
+pub mod spreadsheet;
 mod view;
 
 pub use billing::{AccountRow, ChargeRow, PaymentRow};
