@@ -18,6 +18,7 @@ on_both_engines!(
     billing_shows_charges_payments_and_the_balance_after_payments,
     the_superbill_prints_and_downloads_as_csv,
     other_roles_are_refused_and_no_page_shows_a_note,
+    a_double_booking_across_midnight_is_flagged_on_either_day,
 );
 
 /// What the intake's notes say (tests/support `intake`): no desk page may
@@ -614,5 +615,75 @@ async fn other_roles_are_refused_and_no_page_shows_a_note(url: &str) {
         .await
         .expect("answers");
     assert_eq!(anonymous.status().as_u16(), 303);
+    app.stop().await;
+}
+
+/// The schedule of a day reads only the sessions of that day and the days
+/// beside it; a session that began the evening before and overlaps one
+/// of the day is still found, whichever day is asked for.
+async fn a_double_booking_across_midnight_is_flagged_on_either_day(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    let s = app.staff().await;
+    app.on(4);
+    let late = kapchart_domain::TimeSpan::new(
+        day(0) + chrono::Duration::minutes(23 * 60 + 30),
+        day(1) + chrono::Duration::minutes(30),
+    )
+    .expect("a span");
+    let steps: Vec<(&str, &str, Value)> = vec![
+        (
+            "c1-1",
+            "client-1",
+            register("client-1", "Alex Example", "t-rivera"),
+        ),
+        (
+            "c1-2",
+            "client-1",
+            body(intake("intake-1", late, Suitability::Suitable)),
+        ),
+        (
+            "c2-1",
+            "client-2",
+            register("client-2", "Blair Sample", "t-rivera"),
+        ),
+        (
+            "c2-2",
+            "client-2",
+            body(intake("intake-1", span(1, 0, 1), Suitability::Suitable)),
+        ),
+        (
+            "c3-1",
+            "client-3",
+            register("client-3", "Casey Person", "t-rivera"),
+        ),
+        (
+            "c3-2",
+            "client-3",
+            body(intake("intake-1", span(3, 9, 10), Suitability::Suitable)),
+        ),
+    ];
+    for (id, client, b) in steps {
+        let token = if id.ends_with("-1") {
+            &s.front_desk
+        } else {
+            &s.therapist
+        };
+        let reply = app.command(token, client, id, &b).await;
+        assert_eq!(reply.status, 200, "{client} {id}: {}", reply.body);
+    }
+    views_current(&app).await;
+    for (d, shown, with) in [(0, "client-1", "client-2"), (1, "client-2", "client-1")] {
+        let q = format!(
+            "/api/v1/schedule?purpose=operations&from={0}&to={0}",
+            date(d)
+        );
+        let reply = app.get(&s.front_desk, &q).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let rows = reply.body["rows"].as_array().expect("rows");
+        assert_eq!(rows.len(), 1, "day {d}: {}", reply.body);
+        assert_eq!(rows[0]["client_id"], shown, "day {d}");
+        let flagged = rows[0].to_string();
+        assert!(flagged.contains(with), "day {d}: {flagged}");
+    }
     app.stop().await;
 }
