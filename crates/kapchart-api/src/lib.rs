@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::PersistedEventStore;
 use kapchart_domain::{ClientRecord, PracticeSettings, Services};
@@ -138,11 +138,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/schedule", get(reads::schedule))
         .route("/api/v1/reports/{name}", get(reads::report))
         .route("/api/v1/verification", get(reads::verification))
-        .fallback(|| async { ApiError::NotFound("no such route") })
+        // An unknown path under /api is the API's (a JSON 404); any other
+        // path is left to the pages, whose fallback is an HTML 404 page.
+        .route("/api", any(no_such_route))
+        .route("/api/{*rest}", any(no_such_route))
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
         .with_state(state)
+}
+
+async fn no_such_route() -> ApiError {
+    ApiError::NotFound("no such route")
 }
 
 /// Serves `app` (the API's [`router`], perhaps merged with the pages')

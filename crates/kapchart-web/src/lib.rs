@@ -88,12 +88,19 @@ pub fn router(state: WebState) -> Router {
         .merge(clinical::routes())
         .merge(forms::routes())
         .merge(desk::routes())
+        .fallback(not_found)
         .with_state(state)
 }
 
 /// `/`: a signed-in user's home page by role, else the sign-in page.
 async fn home(user: session::SignedIn) -> Redirect {
     Redirect::to(page::home_of(user.caller.role))
+}
+
+/// Any path that is neither a page nor the API's: the error page (404),
+/// not a JSON answer, since a person is reading it.
+async fn not_found() -> page::PageError {
+    page::PageError::not_found("There is no page at this address.")
 }
 
 async fn stylesheet() -> Response {
