@@ -1,0 +1,190 @@
+//! The pages every visitor meets, in a real browser (headless Chromium
+//! over WebDriver) against `kapchart serve`: where a browser without a
+//! session lands, the error page with the stylesheet applied (axe-core,
+//! keyboard focus, screenshots), and a session given to the browser.
+//!
+//! Needs Chromium, ChromeDriver and axe-core: `cargo xtask test` installs
+//! them (see `tests/browser/mod.rs`).
+
+mod browser;
+
+use browser::{Browser, Practice, screenshot_dir, sign_in_through_store};
+use kapchart_store::access::AccessAction;
+use serde_json::json;
+
+/// A browser with no session that opens the practice's address lands on
+/// the sign-in page.
+#[tokio::test]
+async fn a_browser_without_a_session_is_sent_to_sign_in() {
+    let practice = Practice::sqlite();
+    let browser = Browser::open(&practice).await;
+    browser.goto("/").await;
+    assert_eq!(browser.path().await, "/sign-in");
+    browser.close().await;
+}
+
+/// A path that is no page shows the error page, not JSON: one `<h1>`
+/// naming the status, the message as an alert, a way back, the
+/// stylesheet applied; axe-core finds no serious or critical violation;
+/// the first Tab focuses the skip link, which shows with a visible focus
+/// ring; the screenshot is written.
+#[tokio::test]
+async fn the_error_page_is_styled_accessible_and_keyboard_usable() {
+    let practice = Practice::sqlite();
+    let browser = Browser::open(&practice).await;
+    browser.goto("/no-such-page").await;
+
+    assert_eq!(browser.h1().await, "404 Not Found");
+    assert_eq!(browser.title().await, "404 Not Found · kapchart");
+    assert_eq!(browser.find_all("h1").await.len(), 1);
+    assert_eq!(
+        browser.text("[role=alert]").await,
+        "There is no page at this address."
+    );
+    assert!(browser.exists("main a[href=\"/\"]").await);
+    let lang = browser
+        .script("return document.documentElement.lang;", vec![])
+        .await;
+    assert_eq!(lang, json!("en"));
+
+    // The embedded stylesheet loaded and applies: the body's text has the
+    // stylesheet's ink colour (#1b1f24), not the browser's black.
+    let styled = browser
+        .script(
+            "const sheets = [...document.styleSheets];
+             return {
+               sheets: sheets.map((s) => new URL(s.href).pathname),
+               rules: sheets.reduce((n, s) => n + s.cssRules.length, 0),
+               ink: getComputedStyle(document.body).color,
+             };",
+            vec![],
+        )
+        .await;
+    assert_eq!(styled["sheets"], json!([kapchart_web::STYLESHEET_PATH]));
+    assert!(styled["rules"].as_u64().unwrap_or(0) > 10, "{styled}");
+    assert_eq!(styled["ink"], json!("rgb(27, 31, 36)"));
+
+    browser.axe("error-404").await;
+    let shot = browser.screenshot("error-404").await;
+    assert!(shot.starts_with(screenshot_dir()));
+    assert_png(&shot);
+
+    // Keyboard: the first Tab lands on the skip link, shown on screen with
+    // the focus ring.
+    browser.press_tab().await;
+    let (tag, text, href) = browser.focused().await;
+    assert_eq!(
+        (tag.as_str(), text.as_str(), href.as_deref()),
+        ("a", "Skip to main content", Some("#main"))
+    );
+    let focus = browser
+        .script(
+            "const a = document.activeElement;
+             const style = getComputedStyle(a);
+             const box = a.getBoundingClientRect();
+             return { outline: style.outlineStyle, width: style.outlineWidth, top: box.top };",
+            vec![],
+        )
+        .await;
+    assert_eq!(focus["outline"], json!("solid"), "{focus}");
+    assert_eq!(focus["width"], json!("3px"), "{focus}");
+    assert!(
+        focus["top"].as_f64().unwrap_or(-1.0) >= 0.0,
+        "on screen: {focus}"
+    );
+    browser.screenshot("error-404-skip-link-focused").await;
+    browser.close().await;
+}
+
+/// The JSON API keeps its JSON 404 for paths under /api, beside the
+/// pages' HTML one.
+#[tokio::test]
+async fn an_unknown_api_path_is_still_json() {
+    let practice = Practice::sqlite();
+    let response = reqwest::get(format!("{}/api/v1/nothing", practice.base()))
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status().as_u16(), 404);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], json!("not_found"));
+    let response = reqwest::get(format!("{}/nothing", practice.base()))
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status().as_u16(), 404);
+    let kind = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(kind.starts_with("text/html"), "{kind}");
+}
+
+/// The harness's own pieces: `kapchart user add` makes the account (its
+/// token printed, the change in the access log), and a browser given a
+/// session for it is taken from `/` to the home page of its role.
+#[tokio::test]
+async fn a_browser_with_a_session_goes_to_its_roles_home() {
+    let practice = Practice::sqlite();
+    let user = practice.create_user("fd-jones", "front_desk");
+    assert!(user.token.starts_with("kc_"), "{user:?}");
+    let log = practice.access_log().await;
+    assert!(
+        log.iter().any(|r| r.entry.action == AccessAction::Add
+            && r.entry.source == "cli user add"
+            && r.entry.actor.user_id.as_str() == "local-kc-browser"),
+        "{log:#?}"
+    );
+
+    let browser = Browser::open(&practice).await;
+    sign_in_through_store(&browser, &practice, "fd-jones", "front_desk").await;
+    browser.goto("/").await;
+    assert_eq!(
+        browser.path().await,
+        kapchart_web::page::home_of(kapchart_domain::Role::FrontDesk)
+    );
+    browser.close().await;
+}
+
+/// A PNG file: its signature.
+fn assert_png(path: &std::path::Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000,
+        "{} is not a PNG",
+        path.display()
+    );
+}
+
+/// axe-core really runs in the page: an image without a text alternative
+/// and an unlabelled field, added to the error page, are found (rules
+/// `image-alt` and `label`, critical), with the offending nodes.
+#[tokio::test]
+async fn axe_finds_what_a_page_gets_wrong() {
+    let practice = Practice::sqlite();
+    let browser = Browser::open(&practice).await;
+    browser.goto("/no-such-page").await;
+    browser
+        .script(
+            "const main = document.querySelector('main');
+             main.insertAdjacentHTML('beforeend',
+               '<img src=\"/static/kapchart.css\" id=\"bad-image\">' +
+               '<form><input type=\"text\" id=\"bad-field\"></form>');",
+            vec![],
+        )
+        .await;
+    let violations = browser.axe_violations("error-404-broken").await;
+    let found: Vec<(&str, String)> = violations
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap_or("?"), v["nodes"].to_string()))
+        .collect();
+    for (rule, node) in [("image-alt", "#bad-image"), ("label", "#bad-field")] {
+        assert!(
+            found
+                .iter()
+                .any(|(id, nodes)| *id == rule && nodes.contains(node)),
+            "{rule} on {node} not found: {found:?}"
+        );
+    }
+    browser.close().await;
+}
