@@ -122,10 +122,9 @@ async fn an_unknown_api_path_is_still_json() {
 
 /// The harness's own pieces: `kapchart user add` makes the account (its
 /// token printed, the change in the access log), and a browser given a
-/// session for it is taken from `/` to the home page of its role.
-#[tokio::test]
-async fn a_browser_with_a_session_goes_to_its_roles_home() {
-    let practice = Practice::sqlite();
+/// session for it is taken from `/` to the home page of its role; on
+/// SQLite and on PostgreSQL.
+async fn a_browser_with_a_session_goes_to_its_roles_home(practice: Practice) {
     let user = practice.create_user("fd-jones", "front_desk");
     assert!(user.token.starts_with("kc_"), "{user:?}");
     let log = practice.access_log().await;
@@ -144,6 +143,20 @@ async fn a_browser_with_a_session_goes_to_its_roles_home() {
         kapchart_web::page::home_of(kapchart_domain::Role::FrontDesk)
     );
     browser.close().await;
+}
+
+#[tokio::test]
+async fn a_browser_with_a_session_goes_to_its_roles_home_sqlite() {
+    a_browser_with_a_session_goes_to_its_roles_home(Practice::sqlite()).await;
+}
+
+#[tokio::test]
+async fn a_browser_with_a_session_goes_to_its_roles_home_postgres() {
+    let db = kapchart_testkit::postgres().await;
+    // The server is stopped (the practice dropped) before the database
+    // is removed.
+    a_browser_with_a_session_goes_to_its_roles_home(Practice::on(&db.url)).await;
+    db.cleanup().await;
 }
 
 /// A PNG file: its signature.

@@ -286,6 +286,48 @@ impl Browser {
         *self.last_field.lock().expect("last field") = Some(name.to_owned());
     }
 
+    /// The current value of the field named `name` in `<main>` (what was
+    /// typed is kept after a refusal), or of the checked radio button.
+    pub async fn field_value(&self, name: &str) -> String {
+        let css = format!("main [name=\"{}\"]", css_string(name));
+        let value = self
+            .script(
+                "const fields = [...document.querySelectorAll(arguments[0])];
+                 if (fields.length === 0) { return null; }
+                 const checked = fields.find((f) => f.checked);
+                 return (checked || fields[0]).value;",
+                vec![json!(css)],
+            )
+            .await;
+        match value.as_str() {
+            Some(value) => value.to_owned(),
+            None => panic!("no field named {name:?} on {}", self.describe().await),
+        }
+    }
+
+    /// The error shown for the field named `name`: when it is marked
+    /// `aria-invalid="true"`, the text of the elements its
+    /// `aria-describedby` names; `None` when it is not marked invalid.
+    pub async fn field_error(&self, name: &str) -> Option<String> {
+        let css = format!("main [name=\"{}\"]", css_string(name));
+        let error = self
+            .script(
+                "const field = document.querySelector(arguments[0]);
+                 if (!field) { return { missing: true }; }
+                 if (field.getAttribute('aria-invalid') !== 'true') { return { invalid: false }; }
+                 const ids = (field.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+                 const text = ids.map((id) => document.getElementById(id))
+                   .filter(Boolean).map((e) => e.textContent.trim()).join(' ');
+                 return { invalid: true, text };",
+                vec![json!(css)],
+            )
+            .await;
+        if error["missing"] == json!(true) {
+            panic!("no field named {name:?} on {}", self.describe().await);
+        }
+        (error["invalid"] == json!(true)).then(|| error["text"].as_str().unwrap_or("").to_owned())
+    }
+
     /// Submits the form of the last field filled (or the page's only form
     /// in `<main>`) with its submit button, and waits for the next page.
     /// A form with several submit buttons: [`Browser::click_button`].
@@ -331,10 +373,16 @@ impl Browser {
         self.click_and_wait(button, "the submit button").await;
     }
 
-    /// Clicks the button in `<main>` whose text is `label`, and waits for
-    /// the next page.
+    /// Clicks the button whose text is `label` (in `<main>` first, else
+    /// anywhere, e.g. "Sign out" in the header), and waits for the next
+    /// page.
     pub async fn click_button(&self, label: &str) {
-        let xpath = format!("//main//button[normalize-space(.)=\"{label}\"]");
+        let in_main = format!("//main//button[normalize-space(.)=\"{label}\"]");
+        let xpath = if self.client.find(Locator::XPath(&in_main)).await.is_ok() {
+            in_main
+        } else {
+            format!("//button[normalize-space(.)=\"{label}\"]")
+        };
         let button = match self.client.find(Locator::XPath(&xpath)).await {
             Ok(button) => button,
             Err(e) => panic!("no button {label:?} on {} ({e})", self.describe().await),
@@ -678,12 +726,11 @@ async fn wait_until_ready(webdriver: &str, log: &Arc<Mutex<String>>) {
     let http = reqwest::Client::new();
     let status = format!("{webdriver}/status");
     for _ in 0..STATUS_POLLS {
-        if let Ok(response) = http.get(&status).send().await {
-            if let Ok(body) = response.json::<Value>().await {
-                if body["value"]["ready"] == json!(true) {
-                    return;
-                }
-            }
+        if let Ok(response) = http.get(&status).send().await
+            && let Ok(body) = response.json::<Value>().await
+            && body["value"]["ready"] == json!(true)
+        {
+            return;
         }
         tokio::time::sleep(POLL).await;
     }

@@ -224,10 +224,10 @@ fn drain(
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            if let Some(address) = line.trim_end().strip_prefix("kapchart: listening on ") {
-                if let Some(sender) = listening.take() {
-                    let _ = sender.send(address.to_owned());
-                }
+            if let Some(address) = line.trim_end().strip_prefix("kapchart: listening on ")
+                && let Some(sender) = listening.take()
+            {
+                let _ = sender.send(address.to_owned());
             }
             into.lock().expect("output buffer").push_str(&line);
         }
