@@ -201,3 +201,63 @@ async fn axe_finds_what_a_page_gets_wrong() {
     }
     browser.close().await;
 }
+
+/// The harness fills every kind of field as a person would and submits the
+/// form, waiting for the next page: a form (GET, so the next page's
+/// address shows what was sent) added to the error page, with a text
+/// field, a text area, a select, radio buttons, a checkbox, date and time
+/// fields, and a field marked invalid with its error.
+#[tokio::test]
+async fn the_harness_fills_and_submits_forms_as_a_person_would() {
+    let practice = Practice::sqlite();
+    let browser = Browser::open(&practice).await;
+    browser.goto("/no-such-page").await;
+    browser
+        .script(
+            r#"document.querySelector('main').insertAdjacentHTML('beforeend', `
+              <form method="get" action="/sent">
+                <label for="f-name">Name</label>
+                <input id="f-name" name="name" value="typed over"
+                       aria-invalid="true" aria-describedby="f-name-error">
+                <p id="f-name-error">Name: too short</p>
+                <label for="f-note">Note</label><textarea id="f-note" name="note"></textarea>
+                <label for="f-kind">Kind</label>
+                <select id="f-kind" name="kind">
+                  <option value="a">Alpha</option><option value="b">Beta</option>
+                </select>
+                <fieldset><legend>Route</legend>
+                  <input type="radio" id="f-oral" name="route" value="oral" checked>
+                  <label for="f-oral">Oral</label>
+                  <input type="radio" id="f-im" name="route" value="im">
+                  <label for="f-im">IM</label>
+                </fieldset>
+                <input type="checkbox" id="f-ok" name="ok" value="yes"><label for="f-ok">OK</label>
+                <label for="f-day">Day</label><input type="date" id="f-day" name="day">
+                <label for="f-at">At</label><input type="time" id="f-at" name="at">
+                <button type="submit">Send</button>
+              </form>`);"#,
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        browser.field_error("name").await.as_deref(),
+        Some("Name: too short")
+    );
+    assert_eq!(browser.field_error("note").await, None);
+    browser.fill("name", "Ada Lovelace").await;
+    browser.fill("note", "two\nlines").await;
+    browser.fill("kind", "Beta").await;
+    browser.fill("route", "im").await;
+    browser.fill("ok", "yes").await;
+    browser.fill("day", "2026-03-01").await;
+    browser.fill("at", "14:30").await;
+    assert_eq!(browser.field_value("route").await, "im");
+    assert_eq!(browser.field_value("day").await, "2026-03-01");
+    browser.submit().await;
+    assert_eq!(
+        browser.path().await,
+        "/sent?name=Ada+Lovelace&note=two%0D%0Alines&kind=b&route=im&ok=yes&day=2026-03-01&at=14%3A30"
+    );
+    assert_eq!(browser.h1().await, "404 Not Found");
+    browser.close().await;
+}

@@ -185,8 +185,13 @@ pub fn packages_to_install(missing: &[Missing], root: bool) -> Result<Vec<&'stat
         return Ok(packages);
     }
     let what: Vec<&str> = missing.iter().map(|m| m.what.as_str()).collect();
+    let noun = if packages.len() == 1 {
+        "package"
+    } else {
+        "packages"
+    };
     bail!(
-        "the browser tests need {} (Debian's packages {}), and this is not root, so they \
+        "the browser tests need {} (Debian's {noun} {}), and this is not root, so they \
          cannot be installed here. Install them with `sudo apt-get install {}` (or run \
          `cargo xtask test` as root, which installs them), or set {CHROMIUM_VAR} and \
          {CHROMEDRIVER_VAR} to a Chromium and its matching ChromeDriver and {AXE_VAR} to \
