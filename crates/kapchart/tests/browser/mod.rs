@@ -29,17 +29,22 @@
 //! No sleeps: the server is ready when it prints its `listening on` line,
 //! ChromeDriver when it prints its port and `/status` answers; a click that
 //! leaves the page returns once the next page has loaded.
-#![allow(dead_code, unused_imports, unreachable_pub)]
+#![allow(dead_code, unreachable_pub)]
 
 mod chrome;
+mod evidence;
 mod flows;
 mod practice;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+// Each test binary uses some of these.
+#[allow(unused_imports)]
 pub use chrome::Browser;
+#[allow(unused_imports)]
 pub use flows::{PASSWORD, sign_in, sign_in_for, sign_in_through_store, sign_up, totp_code};
+#[allow(unused_imports)]
 pub use practice::{NewUser, Practice};
 
 /// Where the browser tests' tools are.
