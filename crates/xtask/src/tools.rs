@@ -38,12 +38,31 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The workspace this xtask was built from.
+    /// The workspace `cargo xtask` runs in: found by `cargo locate-project`
+    /// from the current directory, at run time (a path compiled in would
+    /// name wherever this binary was built, e.g. another clone sharing the
+    /// target directory).
     pub fn locate() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let root = root
-            .canonicalize()
-            .with_context(|| format!("finding the workspace root {}", root.display()))?;
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["locate-project", "--workspace", "--message-format", "plain"])
+            .output()
+            .context("running cargo locate-project")?;
+        ensure!(
+            out.status.success(),
+            "cargo locate-project: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        let manifest = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let root = manifest
+            .parent()
+            .with_context(|| format!("the workspace manifest {}", manifest.display()))?
+            .to_owned();
+        ensure!(
+            root.join(NPM_PROJECT).is_dir(),
+            "{} is not kapchart's workspace (no {NPM_PROJECT})",
+            root.display()
+        );
         let target = match std::env::var_os("CARGO_TARGET_DIR") {
             Some(dir) => std::env::current_dir()
                 .context("reading the current directory")?
@@ -343,8 +362,9 @@ mod tests {
     /// the same variables.
     #[test]
     fn the_browser_tests_use_the_same_names_and_places() {
-        let harness =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../kapchart/tests/browser/mod.rs");
+        // At run time: cargo test sets it to this checkout's crate.
+        let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+        let harness = Path::new(&crate_dir).join("../kapchart/tests/browser/mod.rs");
         let source = fs::read_to_string(&harness).expect("the browser tests' harness");
         for name in [
             CHROMIUM_VAR,
