@@ -261,3 +261,23 @@ async fn the_harness_fills_and_submits_forms_as_a_person_would() {
     assert_eq!(browser.h1().await, "404 Not Found");
     browser.close().await;
 }
+
+/// The harness's TOTP codes are RFC 6238's (its SHA-1 test vector: the
+/// secret "12345678901234567890" at 59 s gives 94287082, of which an
+/// authenticator shows the last six digits), and its wrong code is none of
+/// the codes of now and the steps either side.
+#[test]
+fn the_harness_computes_rfc_6238_codes() {
+    let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; // base32 of "12345678901234567890"
+    assert_eq!(browser::totp_code_at(secret, 59), "287082");
+    assert_eq!(browser::totp_code_at(secret, 1_111_111_109), "081804");
+    let wrong = browser::wrong_totp_code(secret);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    for t in [now - 30, now, now + 30] {
+        assert_ne!(wrong, browser::totp_code_at(secret, t));
+    }
+    assert_eq!(wrong.len(), 6);
+}

@@ -108,14 +108,7 @@ pub async fn sign_in_through_store(browser: &Browser, practice: &Practice, id: &
 /// for their app's next code.
 pub async fn totp_code(secret: &str) -> String {
     static USED: Mutex<Option<HashMap<String, u64>>> = Mutex::new(None);
-    let bytes = totp_rs::Secret::try_from_base32(secret)
-        .unwrap_or_else(|e| panic!("the TOTP secret {secret:?} is not base32: {e:?}"));
-    let totp = totp_rs::Builder::new()
-        .with_algorithm(totp_rs::Algorithm::SHA1)
-        .with_digits(6)
-        .with_step_duration(STEP)
-        .with_secret(bytes)
-        .build_noncompliant();
+    let totp = totp_of(secret);
     loop {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -132,6 +125,41 @@ pub async fn totp_code(secret: &str) -> String {
         let next = Duration::from_secs((step + 1) * STEP);
         tokio::time::sleep(next.saturating_sub(now) + Duration::from_millis(20)).await;
     }
+}
+
+/// The TOTP code of the base32 `secret` at `unix_seconds` (not marked as
+/// used), e.g. to type a code that is wrong now: one unlike the codes of
+/// the steps before, at and after now.
+pub fn totp_code_at(secret: &str, unix_seconds: u64) -> String {
+    totp_of(secret).generate(unix_seconds).to_string()
+}
+
+/// A six-digit code that no authenticator shows for `secret` now (nor one
+/// step either side, which a server may also take).
+pub fn wrong_totp_code(secret: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs();
+    let near: Vec<String> = [now - STEP, now, now + STEP]
+        .iter()
+        .map(|t| totp_code_at(secret, *t))
+        .collect();
+    (0..=9)
+        .map(|d| d.to_string().repeat(6))
+        .find(|code| !near.contains(code))
+        .expect("ten candidates, at most three taken")
+}
+
+fn totp_of(secret: &str) -> totp_rs::Totp {
+    let bytes = totp_rs::Secret::try_from_base32(secret)
+        .unwrap_or_else(|e| panic!("the TOTP secret {secret:?} is not base32: {e:?}"));
+    totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(STEP)
+        .with_secret(bytes)
+        .build_noncompliant()
 }
 
 /// Fails unless the browser left the sign-in and setup pages.

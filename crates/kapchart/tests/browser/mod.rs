@@ -43,7 +43,10 @@ use std::sync::OnceLock;
 #[allow(unused_imports)]
 pub use chrome::Browser;
 #[allow(unused_imports)]
-pub use flows::{PASSWORD, sign_in, sign_in_for, sign_in_through_store, sign_up, totp_code};
+pub use flows::{
+    PASSWORD, sign_in, sign_in_for, sign_in_through_store, sign_up, totp_code, totp_code_at,
+    wrong_totp_code,
+};
 #[allow(unused_imports)]
 pub use practice::{NewUser, Practice};
 
