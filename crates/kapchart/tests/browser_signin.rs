@@ -6,20 +6,6 @@
 //! code. axe-core runs on every page; screenshots of each are written to
 //! target/browser-screenshots/; the access log holds the sign-ins and the
 //! sign-out.
-//!
-//! PENDING (browser-helper → lead): copy to crates/kapchart/tests/ once
-//! the sign-in pages are merged. Written against the contract: `/setup`
-//! (user_id, setup_code, password, password_confirm) →
-//! `/setup/second-factor` (secret in `#totp-secret`, field `code`);
-//! `/sign-in` (user_id, password, purpose) → `/sign-in/second-factor`
-//! (code); "Sign out" button in the header; `user add` prints the setup
-//! code on stdout line 2; the access log's actions SignIn, SignInFailed and
-//! SignOut (as merged on main from wt-auth; checked by reading main's code,
-//! not run: my branch does not have the sign-in pages). A wrong password
-//! "web POST /sign-in" and "web POST /sign-in/second-factor" both start with
-//! "web POST /sign-in": the count of SignInFailed from "/sign-in" is the
-//! wrong password only because the wrong code is typed at
-//! /setup/second-factor.
 
 mod browser;
 
