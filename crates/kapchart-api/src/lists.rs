@@ -7,14 +7,15 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use kapchart_domain::{ClientId, Policy, Role};
 use kapchart_store::access::{AccessAction, AccessEntry, DataCategory};
-use kapchart_views::{ChartRow, ProgressRow, ViewName, kinds};
+use kapchart_views::{ChartRow, ProgressRow, ReportKind, ViewName, kinds};
 use serde::Serialize;
 
+use crate::disclosure::{clients_of, report_categories};
 use crate::error::ApiError;
-use crate::reads::Purpose;
+use crate::reads::{Purpose, ReportReply, period_chosen, report_reply};
 use crate::source::Source;
 use crate::{AppState, Caller};
 
@@ -54,6 +55,97 @@ impl AppState {
         caller: &Caller,
         source: &Source,
         purpose: Purpose,
+        only: Option<&BTreeSet<ClientId>>,
+    ) -> Result<Vec<ClientSummary>, ApiError> {
+        let list = self.my_clients(caller, only).await?;
+        let at = self.now();
+        let described = source.describe(&[]);
+        let entries: Vec<AccessEntry> = list
+            .iter()
+            .map(|c| AccessEntry {
+                at,
+                actor: caller.access_actor(),
+                action: AccessAction::Query,
+                client_id: Some(c.client_id.clone()),
+                categories: summary_categories(c),
+                source: described.clone(),
+                purpose: purpose.as_str().to_owned(),
+            })
+            .collect();
+        kapchart_store::access::append_all(self.db(), &entries)
+            .await
+            .map_err(|e| ApiError::internal("appending to the access log", &e))?;
+        Ok(list)
+    }
+
+    /// A therapist's week (or any period): their own sessions of the
+    /// schedule report and the summaries of the clients in it (those
+    /// still assigned to them), as one read: one access-log entry per
+    /// client shown, with the categories of both, appended before
+    /// anything is returned. `from` and `to` are UTC days.
+    ///
+    /// # Errors
+    /// 403 for any role but therapists; 400 for a bad period; 500 if the
+    /// views cannot be read or the entries cannot be written.
+    pub async fn read_my_schedule(
+        &self,
+        caller: &Caller,
+        source: &Source,
+        purpose: Purpose,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<(ReportReply, Vec<ClientSummary>), ApiError> {
+        if caller.role != Role::Therapist {
+            return Err(ApiError::Forbidden(
+                "one's own schedule with its clients is for therapists",
+            ));
+        }
+        let table = self.schedule_table(caller, from, to).await?;
+        let shown: BTreeSet<ClientId> = clients_of(&table)
+            .iter()
+            .map(|c| ClientId::parse(c))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::internal("a report row's client id", &e))?;
+        let summaries = if shown.is_empty() {
+            Vec::new()
+        } else {
+            self.my_clients(caller, Some(&shown)).await?
+        };
+        let at = self.now();
+        let described = source.describe(&period_chosen(from, to));
+        let entries: Vec<AccessEntry> = shown
+            .iter()
+            .map(|client| {
+                let mut categories: BTreeSet<DataCategory> =
+                    report_categories(ReportKind::Schedule)
+                        .iter()
+                        .copied()
+                        .collect();
+                if let Some(summary) = summaries.iter().find(|s| s.client_id == *client) {
+                    categories.extend(summary_categories(summary));
+                }
+                AccessEntry {
+                    at,
+                    actor: caller.access_actor(),
+                    action: AccessAction::Query,
+                    client_id: Some(client.clone()),
+                    categories: categories.into_iter().collect(),
+                    source: described.clone(),
+                    purpose: purpose.as_str().to_owned(),
+                }
+            })
+            .collect();
+        kapchart_store::access::append_all(self.db(), &entries)
+            .await
+            .map_err(|e| ApiError::internal("appending to the access log", &e))?;
+        Ok((report_reply("schedule", &table), summaries))
+    }
+
+    /// [`read_my_clients`](Self::read_my_clients) without the access log:
+    /// only for services that log what they return.
+    async fn my_clients(
+        &self,
+        caller: &Caller,
         only: Option<&BTreeSet<ClientId>>,
     ) -> Result<Vec<ClientSummary>, ApiError> {
         let field: fn(&ChartRow) -> Option<&str> = match caller.role {
@@ -124,23 +216,6 @@ impl AppState {
                 progress,
             });
         }
-        let at = self.now();
-        let described = source.describe(&[]);
-        let entries: Vec<AccessEntry> = list
-            .iter()
-            .map(|c| AccessEntry {
-                at,
-                actor: caller.access_actor(),
-                action: AccessAction::Query,
-                client_id: Some(c.client_id.clone()),
-                categories: summary_categories(c),
-                source: described.clone(),
-                purpose: purpose.as_str().to_owned(),
-            })
-            .collect();
-        kapchart_store::access::append_all(self.db(), &entries)
-            .await
-            .map_err(|e| ApiError::internal("appending to the access log", &e))?;
         Ok(list)
     }
 

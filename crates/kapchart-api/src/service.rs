@@ -183,6 +183,28 @@ impl AppState {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<ReportReply, ApiError> {
+        let table = self.schedule_table(caller, from, to).await?;
+        log_report(
+            self,
+            caller,
+            &table,
+            ReportKind::Schedule,
+            &source.describe(&period_chosen(from, to)),
+            purpose,
+        )
+        .await?;
+        Ok(report_reply("schedule", &table))
+    }
+
+    /// The schedule report of a period as `caller` may see it (a
+    /// therapist: their own sessions), not logged: for services that log
+    /// what they return.
+    pub(crate) async fn schedule_table(
+        &self,
+        caller: &Caller,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<kapchart_views::Table, ApiError> {
         let period = period(from, to)?;
         match caller.role {
             Role::Therapist | Role::FrontDesk | Role::Auditor => {}
@@ -201,16 +223,7 @@ impl AppState {
                 .rows
                 .retain(|r| r.get(k).and_then(Value::as_str) == Some(me));
         }
-        log_report(
-            self,
-            caller,
-            &table,
-            ReportKind::Schedule,
-            &source.describe(&period_chosen(from, to)),
-            purpose,
-        )
-        .await?;
-        Ok(report_reply("schedule", &table))
+        Ok(table)
     }
 
     /// A report by its name: `schedule`, `billing`, `superbill`,

@@ -2,14 +2,14 @@
 //! the schedule service, each with what it needs), and their clients
 //! (from the list service).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use kapchart_api::ClientSummary;
-use kapchart_domain::{ClientId, Role, SessionKind, SessionStatus};
+use kapchart_domain::{Role, SessionKind, SessionStatus};
 use serde::Deserialize;
 
 use super::actions::{self, Link};
@@ -98,9 +98,11 @@ pub(super) async fn week(
         start.date_naive(),
         (end - Duration::seconds(1)).date_naive(),
     );
-    let report = state
+    // The therapist's own sessions and what their clients among them
+    // need, as one read: one access-log entry per client shown.
+    let (report, summaries) = state
         .app
-        .read_schedule(
+        .read_my_schedule(
             &user.caller,
             &user.source,
             user.purpose,
@@ -119,23 +121,10 @@ pub(super) async fn week(
         (a.start, &a.client_id, &a.session).cmp(&(b.start, &b.client_id, &b.session))
     });
 
-    // What the therapist's own clients among them need (logged by the
-    // list service, one entry per client).
-    let wanted: BTreeSet<ClientId> = lines
-        .iter()
-        .filter_map(|l| ClientId::parse(&l.client_id).ok())
+    let summaries: BTreeMap<String, ClientSummary> = summaries
+        .into_iter()
+        .map(|c| (c.client_id.to_string(), c))
         .collect();
-    let summaries: BTreeMap<String, ClientSummary> = if wanted.is_empty() {
-        BTreeMap::new()
-    } else {
-        state
-            .app
-            .read_my_clients(&user.caller, &user.source, user.purpose, Some(&wanted))
-            .await?
-            .into_iter()
-            .map(|c| (c.client_id.to_string(), c))
-            .collect()
-    };
     let policy = policy(&state);
 
     let mut days: Vec<DayView> = (0..DAYS)
