@@ -16,6 +16,7 @@ mod error;
 mod feed;
 pub mod private_file;
 mod repo;
+mod secret;
 pub mod upcast;
 pub mod web_sessions;
 

@@ -16,10 +16,7 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use kapchart_audit::Hash;
 use kapchart_domain::UserId;
 
 use crate::Database;
@@ -106,24 +103,12 @@ impl Ending {
     }
 }
 
-fn random_text() -> Result<String, StoreError> {
-    let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StoreError::Query(format!("no randomness for a session: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
 fn looks_like_secret(secret: &str) -> bool {
-    secret.strip_prefix(SESSION_PREFIX).is_some_and(|rest| {
-        rest.len() == 43
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+    crate::secret::looks_like(SESSION_PREFIX, secret)
 }
 
 fn secret_hash(secret: &str) -> String {
-    Hash::sha256(secret.as_bytes()).to_hex()
+    crate::secret::hash(secret)
 }
 
 /// Opens a session for `user` (who has just proved who they are) with
@@ -138,8 +123,8 @@ pub async fn open(
     at: DateTime<Utc>,
 ) -> Result<OpenedSession, StoreError> {
     let opened = OpenedSession {
-        secret: format!("{SESSION_PREFIX}{}", random_text()?),
-        csrf: random_text()?,
+        secret: crate::secret::new(SESSION_PREFIX, "a session")?,
+        csrf: crate::secret::random_text("a session")?,
     };
     let hash = secret_hash(&opened.secret);
     let now = timestamp(at);

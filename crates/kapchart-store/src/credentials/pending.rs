@@ -12,10 +12,7 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use kapchart_audit::Hash;
 use kapchart_domain::UserId;
 
 use super::{sqlite_sql, tx_execute};
@@ -92,24 +89,12 @@ impl fmt::Debug for Pending {
     }
 }
 
-fn random_text() -> Result<String, StoreError> {
-    let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StoreError::Query(format!("no randomness for a sign-in: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
 fn looks_like_secret(secret: &str) -> bool {
-    secret.strip_prefix(PENDING_PREFIX).is_some_and(|rest| {
-        rest.len() == 43
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+    crate::secret::looks_like(PENDING_PREFIX, secret)
 }
 
 fn secret_hash(secret: &str) -> String {
-    Hash::sha256(secret.as_bytes()).to_hex()
+    crate::secret::hash(secret)
 }
 
 /// Opens a pending sign-in of `user` at `stage` (with `totp_secret`, the
@@ -127,8 +112,8 @@ pub async fn open(
     at: DateTime<Utc>,
 ) -> Result<OpenedPending, StoreError> {
     let opened = OpenedPending {
-        secret: format!("{PENDING_PREFIX}{}", random_text()?),
-        csrf: random_text()?,
+        secret: crate::secret::new(PENDING_PREFIX, "a sign-in")?,
+        csrf: crate::secret::random_text("a sign-in")?,
     };
     let now = timestamp(at);
     let expires = timestamp(at + PENDING_LIFETIME);
@@ -281,7 +266,7 @@ mod tests {
 
     #[test]
     fn pending_secrets_have_their_shape() {
-        let secret = format!("{PENDING_PREFIX}{}", random_text().expect("random"));
+        let secret = crate::secret::new(PENDING_PREFIX, "a test").expect("random");
         assert!(looks_like_secret(&secret), "{secret}");
         assert!(!looks_like_secret(
             "ks_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
