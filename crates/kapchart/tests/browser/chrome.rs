@@ -475,26 +475,40 @@ impl Browser {
     }
 
     /// Clicks `element` and waits until the page it was on has been
-    /// replaced by a loaded next page.
+    /// replaced by a loaded next page: the old page's window carries a
+    /// marker that a new document does not have. (Probing an element of
+    /// the old page instead races the navigation: ChromeDriver may answer
+    /// neither "stale" nor "still there" while the page is being replaced.)
     async fn click_and_wait(&self, element: &Element, what: &str) {
-        let old = self
-            .client
-            .find(Locator::Css("html"))
+        static PAGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let marker = format!(
+            "page-{}",
+            PAGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        self.client
+            .execute("window.__kapchartPage = arguments[0];", vec![json!(marker)])
             .await
-            .expect("the page's root");
+            .unwrap_or_else(|e| panic!("marking the page before {what:?}: {e}"));
         element
             .click()
             .await
             .unwrap_or_else(|e| panic!("clicking {what:?}: {e}"));
         for _ in 0..NAVIGATION_POLLS {
-            match old.tag_name().await {
-                Err(e) if e.is_stale_element_reference() => {
-                    self.wait_until_loaded().await;
-                    return;
-                }
+            match self
+                .client
+                .execute(
+                    "return window.__kapchartPage === arguments[0] ? 'old' : document.readyState;",
+                    vec![json!(marker)],
+                )
+                .await
+            {
+                Ok(state) if state == json!("complete") => return,
+                Ok(_) => {}
+                // The document is being replaced: ask again.
+                Err(CmdError::Standard(_)) => {}
                 Err(e) => panic!("waiting for the page after {what:?}: {e}"),
-                Ok(_) => tokio::time::sleep(POLL).await,
             }
+            tokio::time::sleep(POLL).await;
         }
         panic!(
             "clicking {what:?} did not lead to a new page (a required field left empty stops \
