@@ -27,6 +27,27 @@ async fn each_role_starts_on_its_own_page(url: &str) {
         assert_eq!(page.status, 303, "{id}");
         assert_eq!(page.location.as_deref(), Some(home), "{id}");
     }
+    // Every answer forbids framing and sniffing, pages and errors alike.
+    for path in [
+        "/",
+        "/static/kapchart.css",
+        "/no/such/page",
+        "/api/v1/schedule",
+    ] {
+        let reply = reqwest::get(format!("{}{path}", app.base))
+            .await
+            .expect("answers");
+        let headers = reply.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .expect("ascii")
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
     let css = reqwest::get(format!("{}/static/kapchart.css", app.base))
         .await
         .expect("answers");
