@@ -60,6 +60,27 @@ fn only_for(user: &SignedIn, role: Role, pages: &str) -> Result<(), PageError> {
 }
 
 /// Today in the practice's time zone.
+/// The signed-in therapist's or prescriber's clients (read, and logged,
+/// by the list service) in the order the lists show them: by phase, then
+/// name, then id.
+async fn my_clients_in_order(
+    state: &WebState,
+    user: &SignedIn,
+) -> Result<Vec<ClientSummary>, PageError> {
+    let mut list = state
+        .app
+        .read_my_clients(&user.caller, &user.source, user.purpose, None)
+        .await?;
+    list.sort_by_cached_key(|c| {
+        (
+            phase_rank(c.chart.phase),
+            name_of(c),
+            c.client_id.to_string(),
+        )
+    });
+    Ok(list)
+}
+
 fn today(state: &WebState) -> NaiveDate {
     format::local_day(state.app.now(), state.config.time_zone)
 }

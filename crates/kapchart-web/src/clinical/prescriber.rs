@@ -11,7 +11,9 @@ use kapchart_domain::{Phase, Policy, Role};
 use super::actions::{self, Link};
 use super::needs::{self, Flag};
 use super::therapist::explorations_text;
-use super::{chart_href, format, name_of, only_for, param, phase_rank, policy, query_pairs, today};
+use super::{
+    chart_href, format, my_clients_in_order, name_of, only_for, param, policy, query_pairs, today,
+};
 use crate::WebState;
 use crate::page::{Layout, PageError, done_notice, render};
 use crate::session::SignedIn;
@@ -75,17 +77,7 @@ pub(super) async fn page(
 ) -> Result<Response, PageError> {
     only_for(&user, Role::Prescriber, "the prescriber's pages")?;
     let pairs = query_pairs(query.as_deref())?;
-    let mut list = state
-        .app
-        .read_my_clients(&user.caller, &user.source, user.purpose, None)
-        .await?;
-    list.sort_by_cached_key(|c| {
-        (
-            phase_rank(c.chart.phase),
-            name_of(c),
-            c.client_id.to_string(),
-        )
-    });
+    let list = my_clients_in_order(&state, &user).await?;
     let policy = policy(&state);
     let today = today(&state);
     let mut decisions = Vec::new();
