@@ -5,7 +5,7 @@
 //! access-log entry per client it holds (in one transaction) before it
 //! returns anything; a client it does not log is not in it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kapchart_domain::{ClientId, Policy, Role};
@@ -159,30 +159,21 @@ impl AppState {
         };
         self.current(&[ViewName::Chart, ViewName::Schedule]).await?;
         let me = caller.user_id.as_str();
-        // The small progress rows find the caller's clients; each one's
-        // chart row is then read by its key, and kept only if it, too,
-        // names the caller.
+        // The small progress rows find the caller's clients; their chart
+        // rows are then read together by key (one query, not one per
+        // client), and each kept only if it, too, names the caller.
         let progress_rows = match only {
             Some(only) => {
-                let mut rows = Vec::with_capacity(only.len());
-                for client in only {
-                    rows.extend(
-                        self.view_rows(
-                            ViewName::Schedule,
-                            &[kinds::PROGRESS],
-                            Some(client.as_str()),
-                        )
-                        .await?,
-                    );
-                }
-                rows
+                let keys: Vec<&str> = only.iter().map(ClientId::as_str).collect();
+                self.rows_of_clients(ViewName::Schedule, kinds::PROGRESS, &keys)
+                    .await?
             }
             None => {
                 self.view_rows(ViewName::Schedule, &[kinds::PROGRESS], None)
                     .await?
             }
         };
-        let mut list = Vec::new();
+        let mut mine: BTreeMap<String, ProgressRow> = BTreeMap::new();
         for (client, row) in progress_rows {
             let progress: ProgressRow = row
                 .parse()
@@ -191,15 +182,17 @@ impl AppState {
                 Role::Therapist => progress.therapist.as_deref(),
                 _ => progress.prescriber.as_deref(),
             };
-            if named != Some(me) {
-                continue;
+            if named == Some(me) {
+                mine.insert(client, progress);
             }
-            let Some((_, row)) = self
-                .view_rows(ViewName::Chart, &[kinds::CHART], Some(&client))
-                .await?
-                .into_iter()
-                .next()
-            else {
+        }
+        let keys: Vec<&str> = mine.keys().map(String::as_str).collect();
+        let charts = self
+            .rows_of_clients(ViewName::Chart, kinds::CHART, &keys)
+            .await?;
+        let mut list = Vec::with_capacity(charts.len());
+        for (client, row) in charts {
+            let Some(progress) = mine.remove(&client) else {
                 continue;
             };
             let chart: ChartRow = row

@@ -383,6 +383,19 @@ impl AppState {
             .map_err(|e| ApiError::internal("reading a view", &e))
     }
 
+    /// The rows of one kind of `view` of the given clients, in one query.
+    pub(crate) async fn rows_of_clients(
+        &self,
+        view: ViewName,
+        kind: &str,
+        clients: &[&str],
+    ) -> Result<Vec<(String, Row)>, ApiError> {
+        self.projector()
+            .rows_of_clients(view, kind, clients)
+            .await
+            .map_err(|e| ApiError::internal("reading a view", &e))
+    }
+
     pub(crate) async fn build(
         &self,
         kind: ReportKind,
