@@ -57,7 +57,9 @@ impl AppState {
         purpose: Purpose,
         only: Option<&BTreeSet<ClientId>>,
     ) -> Result<Vec<ClientSummary>, ApiError> {
-        let list = self.my_clients(caller, only).await?;
+        own_client_field(caller.role)?;
+        self.current(&[ViewName::Chart, ViewName::Schedule]).await?;
+        let list = self.my_clients_as_is(caller, only).await?;
         let at = self.now();
         let described = source.describe(&[]);
         let entries: Vec<AccessEntry> = list
@@ -100,7 +102,9 @@ impl AppState {
                 "one's own schedule with its clients is for therapists",
             ));
         }
-        let table = self.schedule_table(caller, from, to).await?;
+        // Both views caught up once, for the schedule and the summaries.
+        self.current(&[ViewName::Schedule, ViewName::Chart]).await?;
+        let table = self.schedule_table_as_is(caller, from, to).await?;
         let shown: BTreeSet<ClientId> = clients_of(&table)
             .iter()
             .map(|c| ClientId::parse(c))
@@ -109,7 +113,7 @@ impl AppState {
         let summaries = if shown.is_empty() {
             Vec::new()
         } else {
-            self.my_clients(caller, Some(&shown)).await?
+            self.my_clients_as_is(caller, Some(&shown)).await?
         };
         let at = self.now();
         let described = source.describe(&period_chosen(from, to));
@@ -141,23 +145,15 @@ impl AppState {
         Ok((report_reply("schedule", &table), summaries))
     }
 
-    /// [`read_my_clients`](Self::read_my_clients) without the access log:
-    /// only for services that log what they return.
-    async fn my_clients(
+    /// [`read_my_clients`](Self::read_my_clients) without the access log
+    /// and without catching the views up: only for services that log what
+    /// they return, after catching the chart and schedule views up.
+    async fn my_clients_as_is(
         &self,
         caller: &Caller,
         only: Option<&BTreeSet<ClientId>>,
     ) -> Result<Vec<ClientSummary>, ApiError> {
-        let field: fn(&ChartRow) -> Option<&str> = match caller.role {
-            Role::Therapist => |c| c.therapist.as_deref(),
-            Role::Prescriber => |c| c.prescriber.as_deref(),
-            _ => {
-                return Err(ApiError::Forbidden(
-                    "a list of one's clients is for therapists and prescribers",
-                ));
-            }
-        };
-        self.current(&[ViewName::Chart, ViewName::Schedule]).await?;
+        let field = own_client_field(caller.role)?;
         let me = caller.user_id.as_str();
         // The small progress rows find the caller's clients; their chart
         // rows are then read together by key (one query, not one per
@@ -217,6 +213,21 @@ impl AppState {
     /// data.
     pub fn policy_at(&self, at: DateTime<Utc>) -> Option<Policy> {
         self.inner.settings.policy_at(at).cloned()
+    }
+}
+
+/// Which field of a chart names the caller's clients: the therapist's or
+/// the prescriber's.
+///
+/// # Errors
+/// 403 for any other role.
+fn own_client_field(role: Role) -> Result<fn(&ChartRow) -> Option<&str>, ApiError> {
+    match role {
+        Role::Therapist => Ok(|c| c.therapist.as_deref()),
+        Role::Prescriber => Ok(|c| c.prescriber.as_deref()),
+        _ => Err(ApiError::Forbidden(
+            "a list of one's clients is for therapists and prescribers",
+        )),
     }
 }
 

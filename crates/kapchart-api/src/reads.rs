@@ -405,6 +405,17 @@ impl AppState {
         let mut views: Vec<ViewName> = kind.sources().iter().map(|(view, _)| *view).collect();
         views.dedup();
         self.current(&views).await?;
+        self.build_as_is(kind, period, client).await
+    }
+
+    /// [`build`](Self::build) without catching the views up: for services
+    /// that caught the report's views up already.
+    pub(crate) async fn build_as_is(
+        &self,
+        kind: ReportKind,
+        period: Period,
+        client: Option<&str>,
+    ) -> Result<kapchart_views::Table, ApiError> {
         let mut rows = Vec::new();
         for (view, row_kind) in kind.sources() {
             match schedule_days(kind, period) {

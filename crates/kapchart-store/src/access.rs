@@ -413,13 +413,11 @@ pub async fn append_all(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let mut records = Vec::with_capacity(entries.len());
+    let records;
     match db {
         Database::Postgres(pool) => {
             let mut tx = pool.begin().await.map_err(StoreError::query)?;
-            for entry in entries {
-                records.push(append_in_tx(Conn::Postgres(&mut tx), entry).await?);
-            }
+            records = append_many_in_tx(Conn::Postgres(&mut tx), entries).await?;
             tx.commit().await.map_err(StoreError::query)?;
         }
         Database::Sqlite(pool) => {
@@ -429,9 +427,7 @@ pub async fn append_all(
                 .begin_with("BEGIN IMMEDIATE")
                 .await
                 .map_err(StoreError::query)?;
-            for entry in entries {
-                records.push(append_in_tx(Conn::Sqlite(&mut tx), entry).await?);
-            }
+            records = append_many_in_tx(Conn::Sqlite(&mut tx), entries).await?;
             tx.commit().await.map_err(StoreError::query)?;
         }
     }
@@ -456,10 +452,31 @@ pub(crate) async fn lock(conn: &mut Conn<'_>) -> Result<(), StoreError> {
 /// `BEGIN IMMEDIATE` one on SQLite): takes the lock, reads the head,
 /// inserts. The entry is committed, or not, with the caller's changes.
 pub(crate) async fn append_in_tx(
-    mut conn: Conn<'_>,
+    conn: Conn<'_>,
     entry: &AccessEntry,
 ) -> Result<AccessRecord, StoreError> {
-    let entry = normalize(entry)?;
+    append_many_in_tx(conn, std::slice::from_ref(entry))
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Invalid {
+            field: "entries",
+            rule: "one entry was appended",
+        })
+}
+
+/// Rows per `INSERT`: 11 binds each, under SQLite's 32,766.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Appends `entries`, in order, inside the caller's transaction (a
+/// `BEGIN IMMEDIATE` one on SQLite): every entry is checked first, then
+/// the lock is taken and the head read once, the chain extended in
+/// memory and the rows written by multi-row inserts, so the time the
+/// log is locked does not grow with round trips per entry.
+async fn append_many_in_tx(
+    mut conn: Conn<'_>,
+    entries: &[AccessEntry],
+) -> Result<Vec<AccessRecord>, StoreError> {
+    let entries: Vec<AccessEntry> = entries.iter().map(normalize).collect::<Result<_, _>>()?;
     lock(&mut conn).await?;
     const HEAD: &str = "SELECT sequence, hash FROM access_log ORDER BY sequence DESC LIMIT 1";
     let head: Option<(i64, String)> = match &mut conn {
@@ -467,78 +484,95 @@ pub(crate) async fn append_in_tx(
         Conn::Sqlite(c) => sqlx::query_as(HEAD).fetch_optional(&mut **c).await,
     }
     .map_err(StoreError::query)?;
-    let (sequence, prev_hash) = match head {
-        None => (1, Hash::ZERO),
+    let (mut sequence, mut prev_hash) = match head {
+        None => (0, Hash::ZERO),
         Some((last, hash)) => {
             let unreadable = |reason: &str| StoreError::Unreadable {
                 table: "access_log",
                 key: last.to_string(),
                 reason: reason.to_owned(),
             };
-            let next = u64::try_from(last)
-                .ok()
-                .and_then(|s| s.checked_add(1))
-                .ok_or_else(|| unreadable("sequence is out of range"))?;
+            let last = u64::try_from(last).map_err(|_| unreadable("sequence is out of range"))?;
             let prev = Hash::from_hex(&hash)
                 .map_err(|_| unreadable("hash is not 64 lowercase hex digits"))?;
-            (next, prev)
+            (last, prev)
         }
     };
-    let mut record = AccessRecord {
-        sequence,
-        entry,
-        prev_hash: prev_hash.to_hex(),
-        hash: String::new(),
-    };
-    record.hash = hash_of(&record.to_hashed_json())?.to_hex();
-    let e = &record.entry;
-    let seq = i64::try_from(record.sequence).map_err(|_| StoreError::Invalid {
+    let full = || StoreError::Invalid {
         field: "sequence",
         rule: "the access log is full",
-    })?;
-    let categories = joined_categories(&e.categories);
-    let at = timestamp(e.at);
-    const INSERT_PG: &str = "INSERT INTO access_log (sequence, at, user_id, role, action, \
-         client_id, categories, source, purpose, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-    const INSERT_SQLITE: &str = "INSERT INTO access_log (sequence, at, user_id, role, action, \
-         client_id, categories, source, purpose, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
-    let client = e.client_id.as_ref().map(ClientId::as_str);
-    match &mut conn {
-        Conn::Postgres(c) => sqlx::query(INSERT_PG)
-            .bind(seq)
-            .bind(&at)
-            .bind(e.actor.user_id.as_str())
-            .bind(e.actor.role.as_str())
-            .bind(e.action.as_str())
-            .bind(client)
-            .bind(&categories)
-            .bind(&e.source)
-            .bind(&e.purpose)
-            .bind(&record.prev_hash)
-            .bind(&record.hash)
-            .execute(&mut **c)
-            .await
-            .map(|_| ()),
-        Conn::Sqlite(c) => sqlx::query(INSERT_SQLITE)
-            .bind(seq)
-            .bind(&at)
-            .bind(e.actor.user_id.as_str())
-            .bind(e.actor.role.as_str())
-            .bind(e.action.as_str())
-            .bind(client)
-            .bind(&categories)
-            .bind(&e.source)
-            .bind(&e.purpose)
-            .bind(&record.prev_hash)
-            .bind(&record.hash)
-            .execute(&mut **c)
-            .await
-            .map(|_| ()),
+    };
+    let mut records = Vec::with_capacity(entries.len());
+    for entry in entries {
+        sequence = sequence
+            .checked_add(1)
+            .filter(|s| i64::try_from(*s).is_ok())
+            .ok_or_else(full)?;
+        let mut record = AccessRecord {
+            sequence,
+            entry,
+            prev_hash: prev_hash.to_hex(),
+            hash: String::new(),
+        };
+        let hash = hash_of(&record.to_hashed_json())?;
+        record.hash = hash.to_hex();
+        prev_hash = hash;
+        records.push(record);
     }
-    .map_err(StoreError::query)?;
-    Ok(record)
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        match &mut conn {
+            Conn::Postgres(c) => insert_rows::<sqlx::Postgres>(chunk)?
+                .build()
+                .execute(&mut **c)
+                .await
+                .map(|_| ()),
+            Conn::Sqlite(c) => insert_rows::<sqlx::Sqlite>(chunk)?
+                .build()
+                .execute(&mut **c)
+                .await
+                .map(|_| ()),
+        }
+        .map_err(StoreError::query)?;
+    }
+    Ok(records)
+}
+
+/// One `INSERT` of `records` into the access log.
+fn insert_rows<'a, DB>(records: &'a [AccessRecord]) -> Result<sqlx::QueryBuilder<'a, DB>, StoreError>
+where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<&'a str>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut rows = Vec::with_capacity(records.len());
+    for record in records {
+        let seq = i64::try_from(record.sequence).map_err(|_| StoreError::Invalid {
+            field: "sequence",
+            rule: "the access log is full",
+        })?;
+        rows.push((seq, record));
+    }
+    let mut insert = sqlx::QueryBuilder::new(
+        "INSERT INTO access_log (sequence, at, user_id, role, action, \
+         client_id, categories, source, purpose, prev_hash, hash) ",
+    );
+    insert.push_values(rows, |mut row, (seq, record)| {
+        let e = &record.entry;
+        row.push_bind(seq)
+            .push_bind(timestamp(e.at))
+            .push_bind(e.actor.user_id.as_str())
+            .push_bind(e.actor.role.as_str())
+            .push_bind(e.action.as_str())
+            .push_bind(e.client_id.as_ref().map(ClientId::as_str))
+            .push_bind(joined_categories(&e.categories))
+            .push_bind(e.source.as_str())
+            .push_bind(e.purpose.as_str())
+            .push_bind(record.prev_hash.as_str())
+            .push_bind(record.hash.as_str());
+    });
+    Ok(insert)
 }
 
 /// The entries `q` asks for, in its order.
