@@ -220,9 +220,7 @@ impl AppState {
     ) -> Result<kapchart_views::Table, ApiError> {
         let period = period(from, to)?;
         schedule_reader(caller)?;
-        let mut table = self
-            .build_as_is(ReportKind::Schedule, period, None)
-            .await?;
+        let mut table = self.build_as_is(ReportKind::Schedule, period, None).await?;
         if caller.role == Role::Therapist
             && let Some(k) = table.columns.iter().position(|c| *c == "therapist")
         {

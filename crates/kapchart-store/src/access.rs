@@ -538,7 +538,9 @@ async fn append_many_in_tx(
 }
 
 /// One `INSERT` of `records` into the access log.
-fn insert_rows<'a, DB>(records: &'a [AccessRecord]) -> Result<sqlx::QueryBuilder<'a, DB>, StoreError>
+fn insert_rows<'a, DB>(
+    records: &'a [AccessRecord],
+) -> Result<sqlx::QueryBuilder<'a, DB>, StoreError>
 where
     DB: sqlx::Database,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
