@@ -206,6 +206,7 @@ async fn settings_out_of_range() {
 #[tokio::test]
 async fn settings_npi_in_use() {
     let mut b = book();
+    b.ok(identity_in(LA)).await;
     b.ok(provider(&therapist(), "therapist", "1245319599"))
         .await;
     // Another provider with the same NPI.
@@ -228,13 +229,18 @@ async fn settings_npi_in_use() {
     );
     b.ok(provider(&prescriber(), "prescriber", "1982736450"))
         .await;
-    b.ok(identity_in(LA)).await;
-    refused!(
+    // The practice's NPI is not a provider's either.
+    let PracticeCommandBody::SetPracticeIdentity(mut identity) = identity_in(LA) else {
+        unreachable!()
+    };
+    identity.npi = Npi::parse("1982736450").expect("valid NPI");
+    let message = refused!(
         b,
-        b.exec(admin(), provider(&other_therapist(), "therapist", "1234567893"))
+        b.exec(admin(), PracticeCommandBody::SetPracticeIdentity(identity))
             .await,
         Rule::SettingsNpiInUse
     );
+    assert!(message.contains("rx-chen"), "{message}");
     // The same provider may be set again (a change of licence, leaving).
     b.ok(provider(&therapist(), "therapist", "1245319599"))
         .await;
