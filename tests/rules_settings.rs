@@ -54,7 +54,10 @@ async fn settings_admin_only() {
                 b.exec(actor.clone(), body).await,
                 Rule::SettingsAdminOnly
             );
-            assert!(message.contains(name) && message.contains(role.as_str()), "{message}");
+            assert!(
+                message.contains(name) && message.contains(role.as_str()),
+                "{message}"
+            );
         }
     }
     // The admin may issue each of them.
@@ -212,14 +215,14 @@ async fn settings_npi_in_use() {
     // Another provider with the same NPI.
     let message = refused!(
         b,
-        b.exec(
-            admin(),
-            provider(&prescriber(), "prescriber", "1245319599")
-        )
-        .await,
+        b.exec(admin(), provider(&prescriber(), "prescriber", "1245319599"))
+            .await,
         Rule::SettingsNpiInUse
     );
-    assert!(message.starts_with("npi:") && message.contains("t-rivera"), "{message}");
+    assert!(
+        message.starts_with("npi:") && message.contains("t-rivera"),
+        "{message}"
+    );
     // The practice's organizational NPI is not a provider's.
     refused!(
         b,
@@ -261,7 +264,10 @@ async fn practice_commands_are_idempotent_by_id() {
     let mut other = command;
     other.body = identity_in("America/New_York");
     refused!(b, b.run(other).await, Rule::CommandIdReused);
-    assert!(b.record.has_applied(&CommandId::parse("set-1").expect("id")));
+    assert!(
+        b.record
+            .has_applied(&CommandId::parse("set-1").expect("id"))
+    );
     assert_eq!(b.replay(), b.record);
 }
 
@@ -291,20 +297,30 @@ async fn the_record_yields_the_settings_it_holds() {
     let p = s.provider(&therapist().id).expect("provider set");
     assert_eq!(p.credentials.as_str(), "LMFT");
     assert_eq!(p.role, ProviderRole::Therapist);
-    assert_eq!(s.policy_at(from - Duration::seconds(1)).map(|p| p.version), Some(1));
+    assert_eq!(
+        s.policy_at(from - Duration::seconds(1)).map(|p| p.version),
+        Some(1)
+    );
     assert_eq!(s.policy_at(from).map(|p| p.version), Some(2));
     assert_eq!(s.policy_at(from).map(|p| p.idle_sign_out_minutes), Some(15));
     let fees = s.fees_on(ymd(2026, 4, 1)).expect("fees");
     assert_eq!(fees.version, 2);
     assert_eq!(fees.fee(BillableService::Exploration), Cents::dollars(600));
-    assert!(fees.codes.of_service(BillableService::Intake).contains("90791"));
+    assert!(
+        fees.codes
+            .of_service(BillableService::Intake)
+            .contains("90791")
+    );
     assert_eq!(s.fees_on(ymd(2026, 3, 31)).map(|f| f.version), Some(1));
     // The events read back as they were written (a storage boundary).
     for event in &b.events {
         let json = serde_json::to_value(event).expect("serializes");
         let back: PracticeEvent = serde_json::from_value(json).expect("reads back");
         assert_eq!(&back, event);
-        assert_eq!(cqrs_es::DomainEvent::event_version(event), PRACTICE_EVENT_VERSION);
+        assert_eq!(
+            cqrs_es::DomainEvent::event_version(event),
+            PRACTICE_EVENT_VERSION
+        );
     }
     assert_eq!(b.replay().settings(), s);
 }
@@ -337,7 +353,10 @@ fn npi_with_a_bad_check_digit_is_refused_naming_the_field() {
         .unwrap_err();
     assert_eq!(err.field, "body.SetPracticeIdentity.npi");
     assert!(err.message.contains("check digit"), "{err}");
-    assert!(!err.message.contains("1234567890"), "echoes the value: {err}");
+    assert!(
+        !err.message.contains("1234567890"),
+        "echoes the value: {err}"
+    );
 
     let PracticeCommandBody::SetProvider(p) = provider(&therapist(), "therapist", "1245319599")
     else {
@@ -345,10 +364,9 @@ fn npi_with_a_bad_check_digit_is_refused_naming_the_field() {
     };
     let mut value = serde_json::to_value(p).expect("serializes");
     value["npi"] = "1245319598".into();
-    let err = parse_json::<PracticeCommand>(&command_json(
-        serde_json::json!({ "SetProvider": value }),
-    ))
-    .unwrap_err();
+    let err =
+        parse_json::<PracticeCommand>(&command_json(serde_json::json!({ "SetProvider": value })))
+            .unwrap_err();
     assert_eq!(err.field, "body.SetProvider.npi");
     assert!(err.message.contains("check digit"), "{err}");
 }
@@ -372,10 +390,22 @@ fn ein_with_a_prefix_the_irs_does_not_assign_is_refused() {
 fn identity_values_are_checked_field_by_field() {
     let cases: [(&str, fn(&mut serde_json::Value), &str); 6] = [
         ("time_zone", |v| v["time_zone"] = "Pacific".into(), "IANA"),
-        ("place_of_service", |v| v["place_of_service"] = "00".into(), "place of service"),
+        (
+            "place_of_service",
+            |v| v["place_of_service"] = "00".into(),
+            "place of service",
+        ),
         ("phone", |v| v["phone"] = "555-0123".into(), "10-digit"),
-        ("address.zip", |v| v["address"]["zip"] = "9411".into(), "ZIP"),
-        ("address.state", |v| v["address"]["state"] = "ZZ".into(), "USPS"),
+        (
+            "address.zip",
+            |v| v["address"]["zip"] = "9411".into(),
+            "ZIP",
+        ),
+        (
+            "address.state",
+            |v| v["address"]["state"] = "ZZ".into(),
+            "USPS",
+        ),
         ("name", |v| v["name"] = "".into(), "1 to 200"),
     ];
     for (field, change, words) in cases {

@@ -180,23 +180,27 @@ async fn fees_of_a_late_evening_session_are_those_of_its_local_date() {
     chart.now = local(LA, 2026, 3, 8, 12, 0);
     let evening = la_span(2026, 3, 7, (18, 0), (19, 0));
     assert_eq!(evening.start().date_naive(), ymd(2026, 3, 8));
-    let event = chart
-        .ok(therapist(), preparation("prep-2", evening))
-        .await;
+    let event = chart.ok(therapist(), preparation("prep-2", evening)).await;
     let charge = charge_of(&event);
     assert_eq!(
-        (charge.fee_schedule_version, charge.amount, charge.service_date),
+        (
+            charge.fee_schedule_version,
+            charge.amount,
+            charge.service_date
+        ),
         (1, Cents::dollars(175), ymd(2026, 3, 7))
     );
     // Sunday March 8, the first day of version 2 (clocks went forward at
     // 02:00 that night).
     let morning = la_span(2026, 3, 8, (9, 0), (10, 0));
-    let event = chart
-        .ok(therapist(), preparation("prep-3", morning))
-        .await;
+    let event = chart.ok(therapist(), preparation("prep-3", morning)).await;
     let charge = charge_of(&event);
     assert_eq!(
-        (charge.fee_schedule_version, charge.amount, charge.service_date),
+        (
+            charge.fee_schedule_version,
+            charge.amount,
+            charge.service_date
+        ),
         (2, Cents::dollars(200), ymd(2026, 3, 8))
     );
 }
@@ -287,9 +291,7 @@ async fn a_policy_change_applies_to_decisions_after_it_only() {
 
     // From midnight on, version 2 decides.
     chart.now = midnight;
-    let event = chart
-        .ok(therapist(), consent(ymd(2026, 3, 2)))
-        .await;
+    let event = chart.ok(therapist(), consent(ymd(2026, 3, 2))).await;
     assert_eq!(event.decision().policy_version, 2);
     chart.now = local(LA, 2026, 3, 3, 12, 0);
     chart
@@ -323,7 +325,13 @@ async fn today_is_the_practices_date() {
     chart.now = local(LA, 2026, 3, 7, 19, 0);
     let result = chart.exec(therapist(), consent(ymd(2026, 3, 8))).await;
     assert!(
-        matches!(result, Err(ClientError::Invalid { field: "signed_on", .. })),
+        matches!(
+            result,
+            Err(ClientError::Invalid {
+                field: "signed_on",
+                ..
+            })
+        ),
         "{result:?}"
     );
     chart.ok(therapist(), consent(ymd(2026, 3, 7))).await;

@@ -265,10 +265,7 @@ impl PracticeSettings {
     /// The same settings with these providers (one per user; a later one
     /// for the same user replaces an earlier).
     pub fn with_providers(mut self, providers: impl IntoIterator<Item = Provider>) -> Self {
-        self.providers = providers
-            .into_iter()
-            .map(|p| (p.user.clone(), p))
-            .collect();
+        self.providers = providers.into_iter().map(|p| (p.user.clone(), p)).collect();
         self
     }
 

@@ -130,10 +130,7 @@ impl ClientRecord {
     ) -> Result<(), ClientError> {
         let min_days = ctx.policy.min_days_between_explorations;
         let min = i64::from(min_days);
-        if others
-            .iter()
-            .any(|&o| ctx.days_between(start, o) < min)
-        {
+        if others.iter().any(|&o| ctx.days_between(start, o) < min) {
             ctx.stop(
                 Rule::ExplorationTooSoon,
                 format!("explorations are to be at least {min_days} days apart"),

@@ -200,8 +200,24 @@ mod tests {
         assert!(CptCodes::new(vec![c("90832"); 9]).is_err());
         assert!(CptCodes::new(vec![]).is_ok());
         let standard = ServiceCodes::standard();
-        assert!(standard.of_service(BillableService::Intake).contains("90791"));
-        assert_eq!(standard.of_service(BillableService::Exploration).as_slice().len(), 1);
-        assert_eq!(standard.of_service(BillableService::OngoingCare).as_slice().len(), 3);
+        assert!(
+            standard
+                .of_service(BillableService::Intake)
+                .contains("90791")
+        );
+        assert_eq!(
+            standard
+                .of_service(BillableService::Exploration)
+                .as_slice()
+                .len(),
+            1
+        );
+        assert_eq!(
+            standard
+                .of_service(BillableService::OngoingCare)
+                .as_slice()
+                .len(),
+            3
+        );
     }
 }

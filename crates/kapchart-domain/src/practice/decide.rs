@@ -51,11 +51,17 @@ impl PracticeRecord {
             }
             PracticeCommandBody::SetProvider(provider) => {
                 self.check_provider_npi(&provider)?;
-                Ok(PracticeEvent::ProviderSet(ProviderSet { decision, provider }))
+                Ok(PracticeEvent::ProviderSet(ProviderSet {
+                    decision,
+                    provider,
+                }))
             }
             PracticeCommandBody::AdoptPolicy(c) => {
                 let policy = self.adopt_policy(&decision, c)?;
-                Ok(PracticeEvent::PolicyAdopted(PolicyAdopted { decision, policy }))
+                Ok(PracticeEvent::PolicyAdopted(PolicyAdopted {
+                    decision,
+                    policy,
+                }))
             }
             PracticeCommandBody::AdoptFeeSchedule(c) => {
                 let fee_schedule = self.adopt_fee_schedule(&decision, c)?;

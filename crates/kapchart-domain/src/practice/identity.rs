@@ -203,12 +203,7 @@ checked_string!(
 fn npi_check_digit(first_nine: &[u8]) -> u8 {
     let mut sum = 0u32;
     // From the right, the digit next to the (missing) check digit is doubled.
-    for (i, &b) in b"80840"
-        .iter()
-        .chain(first_nine)
-        .rev()
-        .enumerate()
-    {
+    for (i, &b) in b"80840".iter().chain(first_nine).rev().enumerate() {
         let d = u32::from(b - b'0');
         sum += if i % 2 == 0 {
             let twice = d * 2;
@@ -508,7 +503,10 @@ mod tests {
 
     #[test]
     fn npi_check_digit_is_luhn_with_the_80840_prefix() {
-        assert_eq!(Npi::parse("1234567893").map(|n| n.0), Ok("1234567893".into()));
+        assert_eq!(
+            Npi::parse("1234567893").map(|n| n.0),
+            Ok("1234567893".into())
+        );
         for wrong in ["1234567890", "1234567891", "1234567894", "1234567899"] {
             let e = Npi::parse(wrong).unwrap_err();
             assert_eq!(e.what, "NPI");
@@ -525,8 +523,14 @@ mod tests {
 
     #[test]
     fn ein_needs_an_irs_prefix() {
-        assert_eq!(Ein::parse("12-3456789").map(|e| e.0), Ok("12-3456789".into()));
-        assert_eq!(Ein::parse("123456789").map(|e| e.0), Ok("12-3456789".into()));
+        assert_eq!(
+            Ein::parse("12-3456789").map(|e| e.0),
+            Ok("12-3456789".into())
+        );
+        assert_eq!(
+            Ein::parse("123456789").map(|e| e.0),
+            Ok("12-3456789".into())
+        );
         for bad in ["00-1234567", "07-1234567", "89-1234567", "96-1234567"] {
             let e = Ein::parse(bad).unwrap_err();
             assert!(e.message.contains("prefix"), "{bad}: {e}");

@@ -27,10 +27,12 @@ mod event;
 mod identity;
 
 pub use codes::{CptCode, CptCodes, ServiceCodes};
-pub use command::{AdoptFeeSchedule, AdoptPolicy, PracticeCommand, PracticeCommandBody, ServiceFee};
+pub use command::{
+    AdoptFeeSchedule, AdoptPolicy, PracticeCommand, PracticeCommandBody, ServiceFee,
+};
 pub use event::{
-    FeeScheduleAdopted, PRACTICE_EVENT_VERSION, PolicyAdopted, PracticeEvent,
-    PracticeIdentitySet, ProviderSet, SettingsDecision,
+    FeeScheduleAdopted, PRACTICE_EVENT_VERSION, PolicyAdopted, PracticeEvent, PracticeIdentitySet,
+    ProviderSet, SettingsDecision,
 };
 pub use identity::{
     Address, AddressLine, City, Credentials, Ein, Licence, LicenceNumber, Npi, PhoneNumber,
