@@ -21,6 +21,9 @@ macro_rules! refused {
     }};
 }
 
+/// A change made to a value under test.
+type Change<T> = fn(&mut T);
+
 fn book() -> Book {
     Book::at(local(LA, 2026, 3, 1, 9, 0))
 }
@@ -159,7 +162,7 @@ async fn settings_not_increasing() {
 async fn settings_out_of_range() {
     let mut b = book();
     let from = b.now + Duration::days(1);
-    let cases: [(&str, fn(&mut AdoptPolicy), fn(&mut AdoptPolicy)); 4] = [
+    let cases: [(&str, Change<AdoptPolicy>, Change<AdoptPolicy>); 4] = [
         (
             "min_days_between_explorations",
             |p| p.min_days_between_explorations = 366,
@@ -388,7 +391,7 @@ fn ein_with_a_prefix_the_irs_does_not_assign_is_refused() {
 
 #[test]
 fn identity_values_are_checked_field_by_field() {
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 6] = [
+    let cases: [(&str, Change<serde_json::Value>, &str); 6] = [
         ("time_zone", |v| v["time_zone"] = "Pacific".into(), "IANA"),
         (
             "place_of_service",
