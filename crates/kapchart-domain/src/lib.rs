@@ -40,4 +40,4 @@ pub use practice::*;
 pub use rules::{Refusal, Rule, Severity};
 pub use services::{Booking, InMemoryPractice, PracticeServices, ServiceError, Services};
 pub use types::*;
-pub use wire::{InputError, parse_command, parse_json};
+pub use wire::{InputError, parse_command, parse_json, parse_practice_command};
