@@ -349,6 +349,27 @@ mod tests {
     }
 
     #[test]
+    fn local_dates_follow_the_time_zone_across_daylight_saving() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let utc = PracticeSettings::standard();
+        let la = PracticeSettings::standard()
+            .with_time_zone(TimeZoneName::parse("America/Los_Angeles").unwrap());
+        // 23:59 PST on March 7, 2026; 00:00 PST on March 8; 23:59 PDT on
+        // March 8 (the clocks went forward at 02:00).
+        assert_eq!(la.local_date(at("2026-03-08T07:59:00Z")), day(2026, 3, 7));
+        assert_eq!(la.local_date(at("2026-03-08T08:00:00Z")), day(2026, 3, 8));
+        assert_eq!(la.local_date(at("2026-03-09T06:59:00Z")), day(2026, 3, 8));
+        assert_eq!(la.local_date(at("2026-03-09T07:00:00Z")), day(2026, 3, 9));
+        // November 1 lasts 25 hours: 00:00 PDT to 23:59 PST.
+        assert_eq!(la.local_date(at("2026-11-01T07:00:00Z")), day(2026, 11, 1));
+        assert_eq!(la.local_date(at("2026-11-02T07:59:00Z")), day(2026, 11, 1));
+        assert_eq!(la.local_date(at("2026-11-02T08:00:00Z")), day(2026, 11, 2));
+        assert_eq!(utc.local_date(at("2026-03-08T07:59:00Z")), day(2026, 3, 8));
+        assert_eq!(utc.time_zone(), TimeZoneName::UTC);
+    }
+
+    #[test]
     fn settings_are_checked() {
         assert_eq!(
             PracticeSettings::new(vec![], vec![FeeSchedule::standard()]),

@@ -153,7 +153,10 @@ impl PracticeRecord {
         let latest = self.latest_fee_schedule();
         // The practice's day, in its time zone: a day already begun keeps
         // the fees it began with.
-        let today = self.settings().local_date(decision.decided_at);
+        let today = decision
+            .decided_at
+            .with_timezone(&self.time_zone().tz())
+            .date_naive();
         if c.effective_from <= today {
             return refuse(
                 Rule::SettingsRetroactive,

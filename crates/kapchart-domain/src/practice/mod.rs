@@ -116,6 +116,14 @@ impl PracticeRecord {
         self.identity.as_ref()
     }
 
+    /// The time zone the practice's days are counted in (UTC until its
+    /// identity is set).
+    pub fn time_zone(&self) -> TimeZoneName {
+        self.identity
+            .as_ref()
+            .map_or(TimeZoneName::UTC, |i| i.time_zone)
+    }
+
     /// A provider by user id.
     pub fn provider(&self, user: &UserId) -> Option<&Provider> {
         self.providers.get(user)
