@@ -11,6 +11,7 @@ const RULE_TESTS: &[&str] = &[
     include_str!("rules_clinical.rs"),
     include_str!("rules_record.rs"),
     include_str!("rules_authority.rs"),
+    include_str!("rules_settings.rs"),
 ];
 
 /// `code -> severity` from the rule table in the "## Rules" section of

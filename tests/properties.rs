@@ -134,6 +134,7 @@ impl Practice {
                 min_days_between_explorations: l.min_days as u16,
                 integration_window_days: l.window as u16,
                 max_explorations: l.max as u16,
+                idle_sign_out_minutes: 15,
             })
             .collect();
         let fees = self
@@ -149,6 +150,7 @@ impl Practice {
                     exploration: Cents::new(f.exploration).expect("valid fee"),
                     integration: session,
                     ongoing_care: session,
+                    codes: ServiceCodes::standard(),
                 }
             })
             .collect();

@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -536,7 +537,17 @@ pub fn exploration_with(
     dose: Option<(i64, Route)>,
     bp_before: BloodPressure,
 ) -> CommandBody {
-    let s = span(d, 10, 13);
+    exploration_in(session, span(d, 10, 13), dose, bp_before)
+}
+
+/// RecordExploration held over `s`, dose 15 minutes in (lot L-2026-01) if
+/// `dose` is given, discharged 15 minutes before the end.
+pub fn exploration_in(
+    session: &str,
+    s: TimeSpan,
+    dose: Option<(i64, Route)>,
+    bp_before: BloodPressure,
+) -> CommandBody {
     let raw = RawRecordExploration {
         session: sid(session),
         span: s,

@@ -48,6 +48,10 @@ pub const MAX_DOSE_MG: u32 = 10_000;
 /// The largest payment a client may send: $100,000.00 per entry, in cents.
 pub const MAX_PAYMENT_CENTS: i64 = 10_000_000;
 
+/// The largest fee a fee schedule may set: $100,000.00 per session, in
+/// cents (as a payment).
+pub const MAX_FEE_CENTS: i64 = MAX_PAYMENT_CENTS;
+
 /// The largest entry sequence number a client may send: 2^53 − 1, the
 /// largest integer every JSON reader (and the audit chain's canonical JSON)
 /// holds exactly.
@@ -172,6 +176,18 @@ pub fn check_payment(cents: i64) -> Result<Cents, ParseError> {
     Cents::new(cents)
 }
 
+/// A fee entered now: 0 (a service the practice does not charge for) to
+/// [`MAX_FEE_CENTS`].
+pub fn check_fee(cents: i64) -> Result<Cents, ParseError> {
+    if cents > MAX_FEE_CENTS {
+        return Err(ParseError::new(
+            "fee",
+            format!("must be at most {MAX_FEE_CENTS} cents per session, got {cents} cents"),
+        ));
+    }
+    Cents::new(cents).map_err(|e| ParseError::new("fee", e.message))
+}
+
 /// An entry's sequence number entered now: 1 to [`MAX_ENTRY`].
 pub fn check_entry(entry: u64) -> Result<u64, ParseError> {
     if !(1..=MAX_ENTRY).contains(&entry) {
@@ -209,6 +225,10 @@ pub(crate) fn opt_dose<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Milligr
 
 pub(crate) fn payment<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
     checked::<D, _>(check_payment(i64::deserialize(d)?))
+}
+
+pub(crate) fn fee<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
+    checked::<D, _>(check_fee(i64::deserialize(d)?))
 }
 
 pub(crate) fn entry<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
@@ -398,6 +418,10 @@ mod tests {
         assert!(check_payment(10_000_001).is_err());
         assert!(check_payment(0).is_err());
         assert!(check_payment(-1).is_err());
+        assert_eq!(check_fee(0).map(Cents::get), Ok(0));
+        assert!(check_fee(10_000_000).is_ok());
+        assert!(check_fee(10_000_001).is_err());
+        assert_eq!(check_fee(-1).map_err(|e| e.what), Err("fee"));
         assert!(check_entry(MAX_ENTRY).is_ok());
         assert!(check_entry(MAX_ENTRY + 1).is_err());
         assert!(check_entry(0).is_err());

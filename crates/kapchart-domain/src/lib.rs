@@ -7,6 +7,11 @@
 //! history and the practice's versioned [`Policy`]; it emits one
 //! [`ClientEvent`] or refuses with a [`Refusal`] naming a stable [`Rule`].
 //!
+//! [`PracticeRecord`] is the practice's own aggregate, one per practice:
+//! its identity, providers and every policy and fee schedule version,
+//! changed by admins' [`PracticeCommand`]s. Its state yields the
+//! [`PracticeSettings`] client records are decided with.
+//!
 //! This crate does no I/O: no database, file, network or clock. Practice
 //! settings and the cross-client schedule come in through
 //! [`PracticeServices`].
@@ -17,6 +22,7 @@ mod error;
 mod event;
 pub mod input;
 mod policy;
+mod practice;
 mod rules;
 mod services;
 mod types;
@@ -30,7 +36,8 @@ pub use command::*;
 pub use error::ClientError;
 pub use event::*;
 pub use policy::{BillableService, FeeSchedule, Policy, PracticeSettings, SettingsError};
+pub use practice::*;
 pub use rules::{Refusal, Rule, Severity};
 pub use services::{Booking, InMemoryPractice, PracticeServices, ServiceError, Services};
 pub use types::*;
-pub use wire::{InputError, parse_command, parse_json};
+pub use wire::{InputError, parse_command, parse_json, parse_practice_command};

@@ -5,11 +5,19 @@
 //! applies. The policy in force when a command is issued decides it, and the
 //! event records that policy's version. A charge is priced by the fee schedule
 //! in force on the session's date, so fee changes never reprice past sessions.
+//!
+//! The settings also carry the practice's time zone (its days are local
+//! dates there), its identity and its providers. They are the state of the
+//! practice's own record ([`crate::PracticeRecord::settings`]); a practice
+//! that has configured nothing has [`PracticeSettings::standard`].
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::types::{BloodPressure, Cents};
+use crate::practice::{PracticeIdentity, Provider, ServiceCodes, TimeZoneName};
+use crate::types::{BloodPressure, Cents, UserId};
 
 /// One version of the practice's clinical policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +39,10 @@ pub struct Policy {
     /// Dosed explorations beyond this many are a soft stop (the standard
     /// protocol is 6–8). Default 8.
     pub max_explorations: u16,
+    /// A signed-in page session idle this many minutes is signed out
+    /// (1–60). Default 15. Versions written before it existed read as 15.
+    #[serde(default = "Policy::standard_idle_sign_out_minutes")]
+    pub idle_sign_out_minutes: u16,
 }
 
 impl Policy {
@@ -43,7 +55,36 @@ impl Policy {
             min_days_between_explorations: 7,
             integration_window_days: 7,
             max_explorations: 8,
+            idle_sign_out_minutes: Self::standard_idle_sign_out_minutes(),
         }
+    }
+
+    fn standard_idle_sign_out_minutes() -> u16 {
+        15
+    }
+
+    /// The allowed range of each value: (field, lowest, highest).
+    pub const RANGES: [(&'static str, u16, u16); 4] = [
+        ("min_days_between_explorations", 0, 365),
+        ("integration_window_days", 1, 365),
+        ("max_explorations", 1, 100),
+        ("idle_sign_out_minutes", 1, 60),
+    ];
+
+    /// The first value outside its range ([`Policy::RANGES`]), as (field,
+    /// allowed range in words), or `None` when every value is in range.
+    pub fn out_of_range(&self) -> Option<(&'static str, String)> {
+        let values = [
+            self.min_days_between_explorations,
+            self.integration_window_days,
+            self.max_explorations,
+            self.idle_sign_out_minutes,
+        ];
+        Self::RANGES
+            .iter()
+            .zip(values)
+            .find(|((_, lo, hi), v)| !(*lo..=*hi).contains(v))
+            .map(|((field, lo, hi), v)| (*field, format!("must be {lo}–{hi}, got {v}")))
     }
 }
 
@@ -81,6 +122,10 @@ pub struct FeeSchedule {
     pub integration: Cents,
     /// Ongoing care session fee.
     pub ongoing_care: Cents,
+    /// The CPT codes each service is billed with. Versions written before
+    /// codes were part of the schedule read as [`ServiceCodes::standard`].
+    #[serde(default)]
+    pub codes: ServiceCodes,
 }
 
 impl FeeSchedule {
@@ -96,6 +141,7 @@ impl FeeSchedule {
             exploration: Cents::dollars(550),
             integration: Cents::dollars(175),
             ongoing_care: Cents::dollars(175),
+            codes: ServiceCodes::standard(),
         }
     }
 
@@ -121,22 +167,29 @@ pub enum SettingsError {
     #[error("{0} versions and effective dates must both strictly increase")]
     NotIncreasing(&'static str),
     /// A policy value outside its allowed range.
-    #[error("policy version {version}: {field} must be {rule}")]
+    #[error("policy version {version}: {field} {rule}")]
     Invalid {
         /// Policy version.
         version: u32,
         /// The field.
         field: &'static str,
-        /// The allowed range.
-        rule: &'static str,
+        /// The allowed range, e.g. "must be 1–365, got 0".
+        rule: String,
     },
 }
 
-/// The full history of policy and fee schedule versions.
+/// The full history of policy and fee schedule versions, with the
+/// practice's time zone, identity and providers as they are now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PracticeSettings {
     policies: Vec<Policy>,
     fee_schedules: Vec<FeeSchedule>,
+    #[serde(default)]
+    time_zone: TimeZoneName,
+    #[serde(default)]
+    identity: Option<PracticeIdentity>,
+    #[serde(default)]
+    providers: BTreeMap<UserId, Provider>,
 }
 
 impl PracticeSettings {
@@ -165,33 +218,82 @@ impl PracticeSettings {
             return Err(SettingsError::NotIncreasing("fee schedule"));
         }
         for p in &policies {
-            let invalid = |field, rule| SettingsError::Invalid {
-                version: p.version,
-                field,
-                rule,
-            };
-            if p.min_days_between_explorations > 365 {
-                return Err(invalid("min_days_between_explorations", "0–365"));
-            }
-            if !(1..=365).contains(&p.integration_window_days) {
-                return Err(invalid("integration_window_days", "1–365"));
-            }
-            if !(1..=100).contains(&p.max_explorations) {
-                return Err(invalid("max_explorations", "1–100"));
+            if let Some((field, rule)) = p.out_of_range() {
+                return Err(SettingsError::Invalid {
+                    version: p.version,
+                    field,
+                    rule,
+                });
             }
         }
-        Ok(Self {
-            policies,
-            fee_schedules,
-        })
+        Ok(Self::from_versions(policies, fee_schedules))
     }
 
-    /// The standard policy and the practice page's fee schedule.
-    pub fn standard() -> Self {
+    /// Settings of versions the practice's record adopted under its rules
+    /// (increasing, in range), in UTC, with no identity and no providers.
+    pub(crate) fn from_versions(policies: Vec<Policy>, fee_schedules: Vec<FeeSchedule>) -> Self {
         Self {
-            policies: vec![Policy::standard()],
-            fee_schedules: vec![FeeSchedule::standard()],
+            policies,
+            fee_schedules,
+            time_zone: TimeZoneName::UTC,
+            identity: None,
+            providers: BTreeMap::new(),
         }
+    }
+
+    /// The standard policy and the practice page's fee schedule, in UTC,
+    /// with no identity and no providers: the settings of a practice that
+    /// has configured nothing.
+    pub fn standard() -> Self {
+        Self::from_versions(vec![Policy::standard()], vec![FeeSchedule::standard()])
+    }
+
+    /// The same settings with days counted in `zone`.
+    pub fn with_time_zone(mut self, zone: TimeZoneName) -> Self {
+        self.time_zone = zone;
+        self
+    }
+
+    /// The same settings with this identity; days are counted in its time
+    /// zone.
+    pub fn with_identity(mut self, identity: PracticeIdentity) -> Self {
+        self.time_zone = identity.time_zone;
+        self.identity = Some(identity);
+        self
+    }
+
+    /// The same settings with these providers (one per user; a later one
+    /// for the same user replaces an earlier).
+    pub fn with_providers(mut self, providers: impl IntoIterator<Item = Provider>) -> Self {
+        self.providers = providers.into_iter().map(|p| (p.user.clone(), p)).collect();
+        self
+    }
+
+    /// The time zone the practice's days are counted in (UTC until the
+    /// practice sets its identity).
+    pub fn time_zone(&self) -> TimeZoneName {
+        self.time_zone
+    }
+
+    /// The practice's local date at an instant: the day boundary of every
+    /// rule counted in days, of "today", and of a session's date of service.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.time_zone.tz()).date_naive()
+    }
+
+    /// The practice's identity, once set.
+    pub fn identity(&self) -> Option<&PracticeIdentity> {
+        self.identity.as_ref()
+    }
+
+    /// A provider by staff user id (active or not).
+    pub fn provider(&self, user: &UserId) -> Option<&Provider> {
+        self.providers.get(user)
+    }
+
+    /// Every provider, active or not, by user id.
+    pub fn providers(&self) -> impl Iterator<Item = &Provider> {
+        self.providers.values()
     }
 
     /// The policy in force at an instant, if any.
@@ -244,6 +346,27 @@ mod tests {
             s.fees_on(NaiveDate::from_ymd_opt(1999, 1, 1).unwrap())
                 .is_none()
         );
+    }
+
+    #[test]
+    fn local_dates_follow_the_time_zone_across_daylight_saving() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let utc = PracticeSettings::standard();
+        let la = PracticeSettings::standard()
+            .with_time_zone(TimeZoneName::parse("America/Los_Angeles").unwrap());
+        // 23:59 PST on March 7, 2026; 00:00 PST on March 8; 23:59 PDT on
+        // March 8 (the clocks went forward at 02:00).
+        assert_eq!(la.local_date(at("2026-03-08T07:59:00Z")), day(2026, 3, 7));
+        assert_eq!(la.local_date(at("2026-03-08T08:00:00Z")), day(2026, 3, 8));
+        assert_eq!(la.local_date(at("2026-03-09T06:59:00Z")), day(2026, 3, 8));
+        assert_eq!(la.local_date(at("2026-03-09T07:00:00Z")), day(2026, 3, 9));
+        // November 1 lasts 25 hours: 00:00 PDT to 23:59 PST.
+        assert_eq!(la.local_date(at("2026-11-01T07:00:00Z")), day(2026, 11, 1));
+        assert_eq!(la.local_date(at("2026-11-02T07:59:00Z")), day(2026, 11, 1));
+        assert_eq!(la.local_date(at("2026-11-02T08:00:00Z")), day(2026, 11, 2));
+        assert_eq!(utc.local_date(at("2026-03-08T07:59:00Z")), day(2026, 3, 8));
+        assert_eq!(utc.time_zone(), TimeZoneName::UTC);
     }
 
     #[test]

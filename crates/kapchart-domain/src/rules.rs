@@ -139,6 +139,19 @@ rules! {
     /// A therapist or prescriber named by a command must be an active
     /// account of that role.
     StaffUnknown = "staff.unknown", Hard, "the named staff member is not an active account of the role needed";
+    /// Only admins change the practice's settings (its record).
+    SettingsAdminOnly = "settings.admin_only", Hard, "only an admin may change the practice's settings";
+    /// A settings change never applies before it is made: a policy from
+    /// the command's time or later, a fee schedule from a day after the
+    /// practice's date of the command.
+    SettingsRetroactive = "settings.retroactive", Hard, "a settings change may not apply before it is made";
+    /// A new policy or fee schedule version is in force only after the
+    /// latest version's effective date.
+    SettingsNotIncreasing = "settings.not_increasing", Hard, "a new version must take effect after the latest version";
+    /// A policy value outside its allowed range.
+    SettingsOutOfRange = "settings.out_of_range", Hard, "a policy value is outside its allowed range";
+    /// An NPI is one provider's or the practice's, never two.
+    SettingsNpiInUse = "settings.npi_in_use", Hard, "the NPI is already another provider's or the practice's";
 }
 
 impl Rule {
@@ -163,6 +176,11 @@ impl Rule {
                 | Rule::TherapistDoubleBooked
                 | Rule::ReferralUnchanged
                 | Rule::StaffUnknown
+                | Rule::SettingsAdminOnly
+                | Rule::SettingsRetroactive
+                | Rule::SettingsNotIncreasing
+                | Rule::SettingsOutOfRange
+                | Rule::SettingsNpiInUse
         )
     }
 }

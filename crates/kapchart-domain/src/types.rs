@@ -666,7 +666,8 @@ impl TimeSpan {
         self.end
     }
 
-    /// The calendar date (UTC) it starts on.
+    /// The calendar date (UTC) it starts on. The practice's date of a
+    /// session is its local date: `PracticeSettings::local_date(span.start())`.
     pub fn date(&self) -> NaiveDate {
         self.start.date_naive()
     }

@@ -13,6 +13,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::command::Command;
+use crate::practice::PracticeCommand;
 
 /// A command body that did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +46,12 @@ pub fn parse_json<T: DeserializeOwned>(json: &str) -> Result<T, InputError> {
 
 /// Parses a [`Command`] from JSON.
 pub fn parse_command(json: &str) -> Result<Command, InputError> {
+    parse_json(json)
+}
+
+/// Parses a [`PracticeCommand`] from JSON (a bad NPI check digit names
+/// `body.SetPracticeIdentity.npi`, ...).
+pub fn parse_practice_command(json: &str) -> Result<PracticeCommand, InputError> {
     parse_json(json)
 }
 

@@ -16,8 +16,22 @@ impl Ctx<'_> {
         &self.command.actor
     }
 
+    /// The practice's date when the command is issued ("today", in the
+    /// practice's time zone).
     pub(super) fn today(&self) -> NaiveDate {
-        self.command.issued_at.date_naive()
+        self.local_date(self.command.issued_at)
+    }
+
+    /// The practice's date at an instant.
+    pub(super) fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        self.settings.local_date(at)
+    }
+
+    /// Whole calendar days between two instants, counted in the practice's
+    /// local dates, whatever the hour: Monday 10:00 to next Monday 09:00 is
+    /// 7 days, across a daylight-saving change too.
+    pub(super) fn days_between(&self, a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+        (self.local_date(a) - self.local_date(b)).num_days().abs()
     }
 
     /// A soft stop was hit: pass it when the command carries an override
@@ -66,7 +80,8 @@ impl Ctx<'_> {
         service: BillableService,
         span: &TimeSpan,
     ) -> Result<Charge, ClientError> {
-        let day = span.date();
+        // The date of service is the practice's date the session starts on.
+        let day = self.local_date(span.start());
         let fees = self
             .settings
             .fees_on(day)
@@ -104,12 +119,6 @@ impl Ctx<'_> {
 
 pub(super) fn refuse<T>(rule: Rule, message: impl Into<String>) -> Result<T, ClientError> {
     Err(ClientError::refuse(rule, message))
-}
-
-/// Whole calendar days (UTC) between two instants, whatever the hour:
-/// Monday 10:00 to next Monday 09:00 is 7 days.
-pub(super) fn calendar_days_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
-    (a.date_naive() - b.date_naive()).num_days().abs()
 }
 
 impl ClientRecord {

@@ -130,10 +130,7 @@ impl ClientRecord {
     ) -> Result<(), ClientError> {
         let min_days = ctx.policy.min_days_between_explorations;
         let min = i64::from(min_days);
-        if others
-            .iter()
-            .any(|&o| calendar_days_between(start, o) < min)
-        {
+        if others.iter().any(|&o| ctx.days_between(start, o) < min) {
             ctx.stop(
                 Rule::ExplorationTooSoon,
                 format!("explorations are to be at least {min_days} days apart"),
@@ -177,7 +174,7 @@ impl ClientRecord {
         services: &Services,
         c: &ScheduleSession,
     ) -> Result<ClientEvent, ClientError> {
-        let rx = self.check_exploration_preconditions(c.span.date())?;
+        let rx = self.check_exploration_preconditions(ctx.local_date(c.span.start()))?;
         let pending = self.open_explorations(None);
         if u32::from(rx.used) + pending.len() as u32 >= u32::from(rx.authorized) {
             return refuse(
@@ -219,7 +216,8 @@ impl ClientRecord {
         let actor = ctx.command.actor.id.clone();
         let d = ctx.decision();
         ctx.held_in_past(c.span())?;
-        let rx = self.check_exploration_preconditions(c.span().date())?;
+        let session_day = ctx.local_date(c.span().start());
+        let rx = self.check_exploration_preconditions(session_day)?;
         self.check_hold(c.session(), SessionKind::Exploration, c.span())?;
         if let Some(a) = c.administration() {
             if rx.used >= rx.authorized {
@@ -259,7 +257,7 @@ impl ClientRecord {
                         c.bp_before()
                     ),
                     c.session(),
-                    c.span().date(),
+                    session_day,
                     c.bp_before(),
                 )?;
             }
@@ -352,7 +350,7 @@ impl ClientRecord {
         }
         self.check_hold(&c.session, SessionKind::Integration, &c.span)?;
         let window = i64::from(ctx.policy.integration_window_days);
-        if calendar_days_between(c.span.start(), x.start) > window {
+        if ctx.days_between(c.span.start(), x.start) > window {
             ctx.stop(
                 Rule::IntegrationLate,
                 format!(
