@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use kapchart_domain::{PracticeSettings, Role, UserId};
+use kapchart_domain::{Role, UserId};
 use kapchart_projector::Projector;
 use kapchart_store::Database;
 use kapchart_store::access::AccessActor;
@@ -62,8 +62,7 @@ impl ApiApp {
         let clock: kapchart_store::Clock =
             Arc::new(move || *clock_now.lock().unwrap_or_else(|p| p.into_inner()));
         let projector = Projector::new(db.clone());
-        let state =
-            kapchart_api::AppState::new(db.clone(), projector, PracticeSettings::standard(), clock);
+        let state = kapchart_api::AppState::new(db.clone(), projector, clock);
         // The API and the pages, merged as `kapchart serve` merges them.
         let web_config = kapchart_web::WebConfig::default();
         let app = kapchart_web::app(kapchart_web::WebState::new(state, web_config.clone()));

@@ -76,6 +76,7 @@ fn is_access_rule(code: &str) -> bool {
         Rule::RoleNotPermitted,
         Rule::ClientNotAssigned,
         Rule::ClientNotReferred,
+        Rule::SettingsAdminOnly,
     ]
     .iter()
     .any(|r| r.code() == code)

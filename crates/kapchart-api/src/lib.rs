@@ -23,6 +23,7 @@ mod limit;
 mod lists;
 mod locks;
 pub mod openapi;
+mod practice;
 mod reads;
 mod service;
 mod source;
@@ -35,8 +36,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::PersistedEventStore;
-use kapchart_domain::{ClientRecord, PracticeSettings, Services};
+use kapchart_domain::{ClientRecord, Services};
 use kapchart_projector::{ProjectedPractice, Projector};
+use kapchart_store::practice::{PracticeCqrs, SettingsSource};
 use kapchart_store::{ClientCqrs, ClientStore, Clock, Database, EventRepository};
 
 pub use auth::Caller;
@@ -44,6 +46,7 @@ pub use commands::{CommandReply, CommandRequest, WrittenEvent};
 pub use desk_reads::ReadAction;
 pub use error::{ApiError, ErrorBody};
 pub use lists::{ClientSummary, summary_categories};
+pub use practice::{PracticeCommandRequest, PracticeHistoryEntry, PracticeReply};
 pub use reads::{ClientRows, Purpose, ReportReply, ViewRow};
 pub use source::Source;
 
@@ -64,7 +67,8 @@ struct Inner {
     projector: Projector,
     clock: Clock,
     locks: locks::RecordLocks,
-    settings: Arc<PracticeSettings>,
+    settings: SettingsSource,
+    practice: PracticeCqrs,
 }
 
 impl std::fmt::Debug for AppState {
@@ -76,20 +80,15 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// The state over `db`, with the practice's settings, time from
-    /// `clock`, and views kept by `projector` (woken after each command).
-    pub fn new(
-        db: Database,
-        projector: Projector,
-        settings: PracticeSettings,
-        clock: Clock,
-    ) -> Self {
-        let settings = Arc::new(settings);
-        let services: Services = Arc::new(ProjectedPractice::new(
-            projector.clone(),
-            PracticeSettings::clone(&settings),
-        ));
+    /// The state over `db`, with the settings its practice record holds,
+    /// time from `clock`, and views kept by `projector` (woken after each
+    /// command).
+    pub fn new(db: Database, projector: Projector, clock: Clock) -> Self {
+        let settings = SettingsSource::new(db.clone());
+        let services: Services =
+            Arc::new(ProjectedPractice::new(projector.clone(), settings.clone()));
         let cqrs = db.client_cqrs(Arc::clone(&clock), services);
+        let practice = db.practice_cqrs(Arc::clone(&clock));
         let repository = db.repository(Arc::clone(&clock));
         let store = PersistedEventStore::new_event_store(repository.clone());
         Self {
@@ -102,6 +101,7 @@ impl AppState {
                 clock,
                 locks: locks::RecordLocks::default(),
                 settings,
+                practice,
             }),
         }
     }
@@ -157,6 +157,9 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/schedule", get(reads::schedule))
         .route("/api/v1/reports/{name}", get(reads::report))
         .route("/api/v1/verification", get(reads::verification))
+        .route("/api/v1/practice", get(practice::get_practice))
+        .route("/api/v1/practice/history", get(practice::get_history))
+        .route("/api/v1/practice/commands", post(practice::post_command))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
         .with_state(state)

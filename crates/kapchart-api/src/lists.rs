@@ -212,7 +212,7 @@ impl AppState {
     /// windows the pages judge flags against): configuration, not client
     /// data.
     pub fn policy_at(&self, at: DateTime<Utc>) -> Option<Policy> {
-        self.inner.settings.policy_at(at).cloned()
+        self.settings_known().policy_at(at).cloned()
     }
 }
 

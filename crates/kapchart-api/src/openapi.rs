@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{commands, error, reads};
+use crate::{commands, error, practice, reads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,9 @@ use crate::{commands, error, reads};
         reads::schedule,
         reads::report,
         reads::verification,
+        practice::get_practice,
+        practice::get_history,
+        practice::post_command,
     ),
     components(schemas(
         commands::CommandRequest,
@@ -35,6 +38,9 @@ use crate::{commands, error, reads};
         reads::ReportReply,
         reads::Verification,
         reads::AccessLogStatus,
+        practice::PracticeCommandRequest,
+        practice::PracticeReply,
+        practice::PracticeHistoryEntry,
         error::ErrorBody,
         error::ErrorDetail,
     )),
@@ -44,6 +50,7 @@ use crate::{commands, error, reads};
         (name = "records", description = "Reads of one client's record (logged)"),
         (name = "reports", description = "Reports across clients (each client shown is logged)"),
         (name = "audit", description = "Integrity of the record"),
+        (name = "practice", description = "The practice's settings as a history (changed by admins)"),
     )
 )]
 struct ApiDoc;

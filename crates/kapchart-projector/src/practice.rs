@@ -18,23 +18,26 @@ use kapchart_domain::{
 };
 use kapchart_views::{SessionRow, ViewName, kinds};
 
+use kapchart_store::practice::SettingsSource;
+
 use crate::Projector;
 
-/// [`PracticeServices`] over a database: fixed settings and the schedule
-/// view.
+/// [`PracticeServices`] over a database: the settings its practice
+/// record holds, the staff accounts and the schedule view.
 #[derive(Debug, Clone)]
 pub struct ProjectedPractice {
     projector: Projector,
-    settings: Arc<PracticeSettings>,
+    settings: SettingsSource,
 }
 
 impl ProjectedPractice {
-    /// The practice of `projector`'s database with `settings`. Only the
-    /// schedule view is caught up before a booking is judged.
-    pub fn new(projector: Projector, settings: PracticeSettings) -> Self {
+    /// The practice of `projector`'s database, its settings read through
+    /// `settings`. Only the schedule view is caught up before a booking is
+    /// judged.
+    pub fn new(projector: Projector, settings: SettingsSource) -> Self {
         Self {
             projector: projector.only(&[ViewName::Schedule]),
-            settings: Arc::new(settings),
+            settings,
         }
     }
 }
@@ -49,7 +52,12 @@ fn unavailable(what: &str) -> ServiceError {
 #[async_trait]
 impl PracticeServices for ProjectedPractice {
     async fn settings(&self) -> Result<Arc<PracticeSettings>, ServiceError> {
-        Ok(Arc::clone(&self.settings))
+        // The settings as the practice's record holds them when the
+        // command is decided: a change committed before it is in force.
+        self.settings.current().await.map_err(|e| {
+            tracing::error!(error = %e, "reading the practice's settings failed");
+            ServiceError("the practice's settings could not be read".to_owned())
+        })
     }
 
     async fn staff_role(&self, user: &UserId) -> Result<Option<Role>, ServiceError> {

@@ -458,7 +458,7 @@ pub(crate) async fn append_in_tx(
     append_many_in_tx(conn, std::slice::from_ref(entry))
         .await?
         .pop()
-        .ok_or_else(|| StoreError::Invalid {
+        .ok_or(StoreError::Invalid {
             field: "entries",
             rule: "one entry was appended",
         })

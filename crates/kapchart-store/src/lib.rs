@@ -14,6 +14,7 @@ pub mod audit;
 pub mod credentials;
 mod error;
 mod feed;
+pub mod practice;
 pub mod private_file;
 mod repo;
 mod secret;

@@ -77,6 +77,31 @@ impl WebState {
             config: Arc::new(config),
         }
     }
+
+    /// The practice's time zone, every date and time on a page is shown
+    /// in: its record's once the practice's identity is set, until then
+    /// the configured one ([`WebConfig::time_zone`]).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        let settings = self.app.settings_known();
+        if settings.identity().is_some() {
+            settings.time_zone().tz()
+        } else {
+            self.config.time_zone
+        }
+    }
+
+    /// How long an unused session lasts: the idle sign-out of the policy
+    /// in force once the practice has adopted a policy of its own, until
+    /// then the configured one ([`WebConfig::idle_limit`]).
+    pub fn idle_limit(&self) -> chrono::Duration {
+        let settings = self.app.settings_known();
+        match settings.policy_at(self.app.now()) {
+            Some(policy) if policy.version > 1 => {
+                chrono::Duration::minutes(i64::from(policy.idle_sign_out_minutes))
+            }
+            _ => self.config.idle_limit,
+        }
+    }
 }
 
 /// Everything `kapchart serve` answers: the API's routes and the pages'.

@@ -119,7 +119,14 @@ impl FromRequestParts<WebState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, NotSignedIn> {
         let secret = cookie_secret(&parts.headers).ok_or(NotSignedIn::Missing)?;
         let now = state.app.now();
-        let found = web_sessions::find(state.app.db(), &secret, now, state.config.idle_limit)
+        // The practice's settings as they stand (a change by another
+        // process included): the idle limit and the time zone follow them.
+        state
+            .app
+            .settings()
+            .await
+            .map_err(|e| NotSignedIn::Failed(PageError::from(e)))?;
+        let found = web_sessions::find(state.app.db(), &secret, now, state.idle_limit())
             .await
             .map_err(|e| NotSignedIn::Failed(PageError::internal("finding a session", &e)))?;
         match found {

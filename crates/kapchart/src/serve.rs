@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow};
 use chrono::Utc;
 use kapchart_api::AppState;
-use kapchart_domain::PracticeSettings;
 use kapchart_projector::Projector;
 use kapchart_store::system_clock;
 
@@ -41,12 +40,7 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> CommandResult {
         }
         let address = listener.local_addr().context("reading the bound address")?;
         let projector = Projector::new(db.clone());
-        let state = AppState::new(
-            db.clone(),
-            projector.clone(),
-            PracticeSettings::standard(),
-            system_clock(),
-        );
+        let state = AppState::new(db.clone(), projector.clone(), system_clock());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let views = {
             let mut stopped = stopped.clone();

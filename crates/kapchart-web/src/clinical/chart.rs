@@ -45,7 +45,7 @@ pub(super) async fn page(
 ) -> Result<Response, PageError> {
     let client = ClientId::parse(&id).map_err(|e| PageError::bad(format!("client: {e}")))?;
     let pairs = query_pairs(query.as_deref())?;
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let as_of = match param(&pairs, "as_of") {
         Some(text) => Some(format::parse_local(text, tz).map_err(|e| {
             PageError::bad(match e {

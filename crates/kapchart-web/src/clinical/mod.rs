@@ -82,7 +82,7 @@ async fn my_clients_in_order(
 }
 
 fn today(state: &WebState) -> NaiveDate {
-    format::local_day(state.app.now(), state.config.time_zone)
+    format::local_day(state.app.now(), state.time_zone())
 }
 
 /// The practice's policy in force now (the standard one if none is).

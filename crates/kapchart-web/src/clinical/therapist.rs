@@ -83,7 +83,7 @@ pub(super) async fn week(
 ) -> Result<Response, PageError> {
     only_for(&user, Role::Therapist, "the therapist's pages")?;
     let pairs = query_pairs(query.as_deref())?;
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let today = today(&state);
     let first = match param(&pairs, "from") {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")

@@ -154,7 +154,7 @@ pub(super) async fn billing(
         .app
         .read_billing(&user.caller, &user.source, &client, user.purpose)
         .await?;
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let staff = staff_of(&state).await?;
     let unreadable = |e: serde_json::Error| PageError::internal("reading a billing row", &e);
     let mut summary = None;

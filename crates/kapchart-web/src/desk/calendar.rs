@@ -193,7 +193,7 @@ pub(super) async fn calendar(
     user: SignedIn,
     Query(q): Query<CalendarQuery>,
 ) -> Result<Response, PageError> {
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let today = today(state.app.now(), tz);
     let (week, first, last) = days_asked(&q, today)?;
     // The schedule's days are UTC dates: ask for those the local days

@@ -107,7 +107,7 @@ async fn show(
     let today = state
         .app
         .now()
-        .with_timezone(&state.config.time_zone)
+        .with_timezone(&state.time_zone())
         .date_naive();
     let filled = opening(spec, &query_pairs(query.as_deref()), &user, today)?;
     let page = render::page(spec, &filled, &[], context(&state, spec, &user).await?);
@@ -122,7 +122,7 @@ async fn submit(
 ) -> Result<Response, PageError> {
     let spec = form_for(&segment, &user)?;
     let mut filled = Filled::from_pairs(form);
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let built = match build::request(spec, &filled, tz) {
         Ok(built) => built,
         Err(problems) => {

@@ -48,7 +48,7 @@ async fn page(
         .map_err(store_failed)?;
     let shown = |t: Option<DateTime<Utc>>| {
         t.map(|t| {
-            t.with_timezone(&state.config.time_zone)
+            t.with_timezone(&state.time_zone())
                 .format("%Y-%m-%d %H:%M %Z")
                 .to_string()
         })

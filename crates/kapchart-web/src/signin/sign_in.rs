@@ -90,7 +90,7 @@ pub(super) async fn form(
     let notice = match ended.ended.as_deref() {
         Some("idle") => Some(format!(
             "You were signed out after {} minutes without activity. Sign in again to go on.",
-            state.config.idle_limit.num_minutes()
+            state.idle_limit().num_minutes()
         )),
         Some("sign_out") => Some("You are signed out.".to_owned()),
         Some("pending") => Some(
