@@ -302,7 +302,7 @@ async fn a_replayed_code_is_refused(url: &str) {
     let page = full_sign_in(&app, &mut browser, "au-smith", &secret).await;
     assert_eq!(
         page.location.as_deref(),
-        Some("/account"),
+        Some("/audit"),
         "an auditor's home"
     );
     // A second sign-in in the same 30 seconds, with the same code.

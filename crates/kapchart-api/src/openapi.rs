@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{commands, error, reads};
+use crate::{audit_api, commands, error, reads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,9 @@ use crate::{commands, error, reads};
         reads::schedule,
         reads::report,
         reads::verification,
+        audit_api::checkpoints,
+        audit_api::bundle,
+        audit_api::access_log,
     ),
     components(schemas(
         commands::CommandRequest,
@@ -35,6 +38,10 @@ use crate::{commands, error, reads};
         reads::ReportReply,
         reads::Verification,
         reads::AccessLogStatus,
+        audit_api::Checkpoints,
+        audit_api::BundleReply,
+        audit_api::AccessLog,
+        audit_api::AccessLogEntry,
         error::ErrorBody,
         error::ErrorDetail,
     )),
