@@ -320,7 +320,7 @@ async fn a_replayed_code_is_refused(url: &str) {
         .shows("This code was used already.");
     next_step(&app);
     let page = second_factor(&mut second, &code(&secret, app.now())).await;
-    assert_eq!(page.location.as_deref(), Some("/account"));
+    assert_eq!(page.location.as_deref(), Some("/audit"));
     let replays = events(&app)
         .await
         .into_iter()
