@@ -542,6 +542,7 @@ async fn the_compliance_reports_show_as_pages_and_csv(url: &str) {
             "controlled-substances",
             vec![
                 "<td>L-2026-01</td>",
+                "href=\"/audit/clients/client-1#entry-7\"",
                 "<td class=\"num\">150</td>",
                 "Dose (mg)",
             ],
@@ -551,6 +552,8 @@ async fn the_compliance_reports_show_as_pages_and_csv(url: &str) {
             "protocol",
             vec![
                 "<td>Late integration</td>",
+                "<td>Integration recorded</td>",
+                "href=\"/audit/clients/client-1#entry-9\"",
                 "<td>integration.late</td>",
                 "=SUM(1,2) client was ill",
             ],

@@ -154,10 +154,11 @@ async fn page(
         .rows
         .iter()
         .map(|row| {
+            let client = row.get("client_id").and_then(Value::as_str);
             reply
                 .columns
                 .iter()
-                .map(|c| cell(c, row.get(c).unwrap_or(&Value::Null), tz))
+                .map(|c| cell(c, row.get(c).unwrap_or(&Value::Null), client, tz))
                 .collect()
         })
         .collect();
@@ -190,14 +191,18 @@ fn heading(column: &str) -> String {
     }
 }
 
-fn cell(column: &str, value: &Value, tz: chrono_tz::Tz) -> Cell {
-    let text = match value {
-        Value::Null => String::new(),
-        v => format::value_text(column, v, tz),
+/// A cell: client ids link to their history, an entry's sequence to the
+/// entry in it.
+fn cell(column: &str, value: &Value, client: Option<&str>, tz: chrono_tz::Tz) -> Cell {
+    let text = match (column, value) {
+        (_, Value::Null) => String::new(),
+        ("event_type", Value::String(t)) => format::event_words(t),
+        (_, v) => format::value_text(column, v, tz),
     };
     Cell {
-        href: match (column, value) {
-            ("client_id", Value::String(c)) => history_href(c),
+        href: match (column, value, client) {
+            ("client_id", Value::String(c), _) => history_href(c),
+            ("sequence", Value::Number(n), Some(c)) => format!("{}#entry-{n}", history_href(c)),
             _ => String::new(),
         },
         num: value.is_number(),
