@@ -302,7 +302,7 @@ async fn a_replayed_code_is_refused(url: &str) {
     let page = full_sign_in(&app, &mut browser, "au-smith", &secret).await;
     assert_eq!(
         page.location.as_deref(),
-        Some("/account"),
+        Some("/audit"),
         "an auditor's home"
     );
     // A second sign-in in the same 30 seconds, with the same code.
@@ -320,7 +320,7 @@ async fn a_replayed_code_is_refused(url: &str) {
         .shows("This code was used already.");
     next_step(&app);
     let page = second_factor(&mut second, &code(&secret, app.now())).await;
-    assert_eq!(page.location.as_deref(), Some("/account"));
+    assert_eq!(page.location.as_deref(), Some("/audit"));
     let replays = events(&app)
         .await
         .into_iter()

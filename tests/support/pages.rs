@@ -49,6 +49,17 @@ impl Page {
     }
 }
 
+/// A download's reply: the page (status, body as text) and its headers.
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// Status and body.
+    pub page: Page,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Disposition`.
+    pub disposition: Option<String>,
+}
+
 /// A browser signed in to the pages of an [`ApiApp`].
 #[derive(Debug, Clone)]
 pub struct PageClient {
@@ -98,6 +109,33 @@ impl PageClient {
             .await
             .expect("the server answers");
         read(response).await
+    }
+
+    /// `GET path` as a download: the reply with its `Content-Type` and
+    /// `Content-Disposition`.
+    pub async fn download(&self, path: &str) -> Download {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .expect("the server answers");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let disposition = header("content-disposition");
+        let page = read(response).await;
+        Download {
+            page,
+            content_type,
+            disposition,
+        }
     }
 
     /// Posts the form `fields` to `path` with the session's CSRF token.

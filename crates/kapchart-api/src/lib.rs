@@ -3,8 +3,9 @@
 //! - `POST /api/v1/clients/{id}/commands`: one command to one client's
 //!   record, idempotent by its command id; one command per record at a
 //!   time (`locks.rs`).
-//! - Reads of a client's record (chart, history, billing, superbill), the
-//!   schedule, reports and the verification status, each allowed by role
+//! - Reads of a client's record (chart, history, billing, superbill,
+//!   bundle), the schedule, reports, the verification status, the
+//!   checkpoint log and the access log, each allowed by role
 //!   and assignment, and each read of a client's record appended to the
 //!   access log before the data is sent.
 //! - `GET /api/v1/openapi.json`: the OpenAPI document, generated from this
@@ -14,6 +15,8 @@
 //! can cause a 5xx. The actor of a command and its time come from the
 //! token and the server's clock, never from the body.
 
+mod audit_api;
+mod audit_reads;
 mod auth;
 mod commands;
 mod desk_reads;
@@ -41,6 +44,7 @@ use kapchart_projector::{ProjectedPractice, Projector};
 use kapchart_store::practice::{PracticeCqrs, SettingsSource};
 use kapchart_store::{ClientCqrs, ClientStore, Clock, Database, EventRepository};
 
+pub use audit_reads::VerificationRun;
 pub use auth::Caller;
 pub use commands::{CommandReply, CommandRequest, WrittenEvent};
 pub use desk_reads::ReadAction;
@@ -160,6 +164,9 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/practice", get(practice::get_practice))
         .route("/api/v1/practice/history", get(practice::get_history))
         .route("/api/v1/practice/commands", post(practice::post_command))
+        .route("/api/v1/checkpoints", get(audit_api::checkpoints))
+        .route("/api/v1/clients/{id}/bundle", get(audit_api::bundle))
+        .route("/api/v1/access-log", get(audit_api::access_log))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
         .with_state(state)

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{commands, error, practice, reads};
+use crate::{audit_api, commands, error, practice, reads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,9 @@ use crate::{commands, error, practice, reads};
         practice::get_practice,
         practice::get_history,
         practice::post_command,
+        audit_api::checkpoints,
+        audit_api::bundle,
+        audit_api::access_log,
     ),
     components(schemas(
         commands::CommandRequest,
@@ -41,6 +44,10 @@ use crate::{commands, error, practice, reads};
         practice::PracticeCommandRequest,
         practice::PracticeReply,
         practice::PracticeHistoryEntry,
+        audit_api::Checkpoints,
+        audit_api::BundleReply,
+        audit_api::AccessLog,
+        audit_api::AccessLogEntry,
         error::ErrorBody,
         error::ErrorDetail,
     )),

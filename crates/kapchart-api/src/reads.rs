@@ -9,9 +9,8 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, NaiveDate, Utc};
-use kapchart_domain::{ClientId, ClientRecord, Role};
+use kapchart_domain::{ClientId, ClientRecord};
 use kapchart_store::access::{AccessAction, AccessEntry, DataCategory};
-use kapchart_store::{CLIENT_RECORD, audit};
 use kapchart_views::{Period, ReportKind, Row, ViewName};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::commands::client_id;
 use crate::desk_reads::ReadAction;
-use crate::disclosure::{clients_of, history_categories, report_categories};
+use crate::disclosure::{clients_of, report_categories};
 use crate::error::ApiError;
 use crate::source::Source;
 use crate::{AppState, Caller};
@@ -471,6 +470,7 @@ pub(crate) async fn log_report(
     kind: ReportKind,
     source: &str,
     purpose: Purpose,
+    action: ReadAction,
 ) -> Result<(), ApiError> {
     let clients = clients_of(table)
         .iter()
@@ -484,7 +484,7 @@ pub(crate) async fn log_report(
             report_categories(kind),
             source,
             purpose,
-            ReadAction::Query,
+            action,
         )
         .await
 }
@@ -535,14 +535,9 @@ pub async fn history(
 ) -> Result<Json<History>, ApiError> {
     let client = client_id(path)?;
     let q = query(q, "purpose")?;
-    caller.must_be_auditor()?;
-    state.registered(&client).await?;
     let events = state
-        .inner
-        .repository
-        .events_of(CLIENT_RECORD, client.as_str(), 0)
-        .await
-        .map_err(|e| ApiError::internal("reading a history", &e))?;
+        .read_history(&caller, &source, &client, q.purpose)
+        .await?;
     let entries = events
         .into_iter()
         .map(|e| {
@@ -553,15 +548,6 @@ pub async fn history(
             json
         })
         .collect::<Vec<_>>();
-    state
-        .log_read(
-            &caller,
-            &client,
-            &history_categories(&entries),
-            &source.describe(&[]),
-            q.purpose,
-        )
-        .await?;
     Ok(Json(History {
         client_id: client.to_string(),
         entries,
@@ -703,17 +689,8 @@ pub async fn verification(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Verification>, ApiError> {
-    if !matches!(caller.role, Role::Auditor | Role::Admin) {
-        return Err(ApiError::Forbidden(
-            "verification is run by auditors and admins",
-        ));
-    }
-    let report = audit::verify(state.db(), &audit::VerifyOptions::default(), &|_| {})
-        .await
-        .map_err(|e| ApiError::internal("verifying", &e))?;
-    let access = kapchart_store::access::verify(state.db())
-        .await
-        .map_err(|e| ApiError::internal("verifying the access log", &e))?;
+    let run = state.read_verification(&caller).await?;
+    let (report, access) = (run.record, run.access_log);
     Ok(Json(Verification {
         intact: report.is_intact() && access.is_intact(),
         rows: report.rows,

@@ -191,6 +191,7 @@ impl AppState {
             ReportKind::Schedule,
             &source.describe(&period_chosen(from, to)),
             purpose,
+            ReadAction::Query,
         )
         .await?;
         Ok(report_reply("schedule", &table))
@@ -250,6 +251,35 @@ impl AppState {
         to: Option<NaiveDate>,
         client: Option<&str>,
     ) -> Result<ReportReply, ApiError> {
+        self.read_report_as(
+            caller,
+            source,
+            name,
+            purpose,
+            (from, to),
+            client,
+            ReadAction::Query,
+        )
+        .await
+    }
+
+    /// [`AppState::read_report`] of the period `(from, to)`, each client
+    /// shown logged with `action`: [`ReadAction::Query`] for a view,
+    /// [`ReadAction::Export`] for a file (CSV).
+    ///
+    /// # Errors
+    /// As [`AppState::read_report`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn read_report_as(
+        &self,
+        caller: &Caller,
+        source: &Source,
+        name: &str,
+        purpose: Purpose,
+        (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+        client: Option<&str>,
+        action: ReadAction,
+    ) -> Result<ReportReply, ApiError> {
         let kind = match name {
             "schedule" => ReportKind::Schedule,
             "billing" => ReportKind::Billing,
@@ -291,6 +321,7 @@ impl AppState {
             kind,
             &source.describe(&chosen),
             purpose,
+            action,
         )
         .await?;
         Ok(report_reply(name, &table))

@@ -315,6 +315,8 @@ impl FromStr for AccessSort {
 pub struct AccessQuery {
     /// Only this client's entries.
     pub client: Option<ClientId>,
+    /// Only this user's entries (ASTM E2147-18 7.1.7).
+    pub user: Option<UserId>,
     /// Only entries on or after this UTC day.
     pub from: Option<NaiveDate>,
     /// Only entries on or before this UTC day.
@@ -590,6 +592,10 @@ pub async fn list(db: &Database, q: &AccessQuery) -> Result<Vec<AccessRecord>, S
     if let Some(client) = &q.client {
         conditions.push("client_id = ");
         binds.push(client.as_str().to_owned());
+    }
+    if let Some(user) = &q.user {
+        conditions.push("user_id = ");
+        binds.push(user.as_str().to_owned());
     }
     if let Some(from) = q.from {
         conditions.push("at >= ");

@@ -481,6 +481,9 @@ pub enum ExportError {
     /// No such client.
     #[error("no client with that id")]
     UnknownClient,
+    /// No checkpoint of the log holds the client's chain yet.
+    #[error("no checkpoint holds this client's record yet")]
+    NotCheckpointed,
     /// A checkpoint was needed and could not be taken.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointRefused),
@@ -542,6 +545,56 @@ pub async fn export_bundle(
     Ok(build_bundle(
         entries,
         file.checkpoint,
+        &public_key,
+        &file.heads,
+    )?)
+}
+
+/// The one-client bundle as of the latest checkpoint that holds the
+/// client, signing nothing: the client's entries up to its head in that
+/// checkpoint, under the key that checkpoint was signed with. Reads
+/// only, so an auditor can take it; entries recorded after that
+/// checkpoint are not in it until the next checkpoint is issued.
+///
+/// # Errors
+/// [`ExportError::UnknownClient`] for a client with no entries,
+/// [`ExportError::NotCheckpointed`] when no checkpoint holds the client,
+/// [`ExportError::Bundle`] when the stored checkpoint and entries do not
+/// make a bundle that verifies.
+pub async fn bundle_at_latest_checkpoint(
+    db: &Database,
+    client: &str,
+) -> Result<Bundle, ExportError> {
+    let entries: Vec<StoredEntry> = db
+        .repository(crate::system_clock())
+        .events_of(AGGREGATE, client, 0)
+        .await?
+        .into_iter()
+        .map(|e| e.stored)
+        .collect();
+    if entries.is_empty() {
+        return Err(ExportError::UnknownClient);
+    }
+    let log = load_checkpoints(db).await?;
+    let (file, head) = log
+        .iter()
+        .rev()
+        .find_map(|c| {
+            c.heads
+                .iter()
+                .find(|h| h.aggregate_type == AGGREGATE && h.aggregate_id == client)
+                .map(|h| (c, h.sequence))
+        })
+        .ok_or(ExportError::NotCheckpointed)?;
+    let public_key = kapchart_audit::parse_public_key(&file.public_key)
+        .map_err(|_| kapchart_audit::BundleError::MalformedPublicKey)?;
+    let entries: Vec<StoredEntry> = entries
+        .into_iter()
+        .take_while(|e| e.entry.sequence <= head)
+        .collect();
+    Ok(build_bundle(
+        entries,
+        file.checkpoint.clone(),
         &public_key,
         &file.heads,
     )?)

@@ -815,6 +815,36 @@ async fn list_sorts_by_each_field(url: &str) {
         assert_eq!(order(sort).await, expected, "{sort:?}");
     }
     assert_eq!(AccessSort::default(), AccessSort::Time);
+
+    // Filtered by user (7.1.7), alone and with a client, in any order.
+    let of = |user_id: &str, client_id: Option<&str>, sort: AccessSort| {
+        let db = db.clone();
+        let q = AccessQuery {
+            user: Some(user(user_id)),
+            client: client_id.map(client),
+            sort,
+            ..AccessQuery::default()
+        };
+        async move {
+            access::list(&db, &q)
+                .await
+                .expect("lists")
+                .iter()
+                .map(|r| r.sequence)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(of("a-0009", None, AccessSort::Time).await, [2]);
+    assert_eq!(of("local-admin", None, AccessSort::Client).await, [4]);
+    assert_eq!(of("f-0001", Some("c-1"), AccessSort::Source).await, [3]);
+    assert_eq!(
+        of("f-0001", Some("c-2"), AccessSort::Time).await,
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        of("t-0404", None, AccessSort::Time).await,
+        Vec::<u64>::new()
+    );
 }
 
 async fn account_changes_are_in_the_access_log(url: &str) {

@@ -16,7 +16,10 @@
 //! - `clinical`: the therapist's and prescriber's pages and the chart.
 //! - `forms`: a form for every command.
 //! - `desk`: the front desk's calendar, billing and superbills.
+//! - `audit`: the auditor's pages: verification, complete histories and
+//!   bundles, the access log report, the compliance reports.
 
+mod audit;
 mod clinical;
 mod desk;
 mod forms;
@@ -164,6 +167,7 @@ pub fn router(state: WebState) -> Router {
         .merge(clinical::routes())
         .merge(forms::routes())
         .merge(desk::routes())
+        .merge(audit::routes())
         .with_state(state)
 }
 

@@ -117,7 +117,17 @@ pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/act/register-client", "Register a client"),
             ("/account", "Account"),
         ],
-        Role::Auditor | Role::Admin => &[("/account", "Account")],
+        Role::Auditor => &[
+            ("/audit", "Verification"),
+            ("/audit/access", "Access log"),
+            (
+                "/audit/reports/controlled-substances",
+                "Controlled substances",
+            ),
+            ("/audit/reports/protocol", "Protocol adherence"),
+            ("/account", "Account"),
+        ],
+        Role::Admin => &[("/account", "Account")],
     }
 }
 
@@ -127,7 +137,8 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Therapist => "/therapist",
         Role::Prescriber => "/prescriber",
         Role::FrontDesk => "/desk",
-        Role::Auditor | Role::Admin => "/account",
+        Role::Auditor => "/audit",
+        Role::Admin => "/account",
     }
 }
 

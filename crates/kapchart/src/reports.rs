@@ -179,6 +179,7 @@ fn report_access(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
     Period::new(args.from, args.to).map_err(|e| CommandError::Usage(e.to_string()))?;
     let query = AccessQuery {
         client: client_arg(args)?,
+        user: None,
         from: args.from,
         to: args.to,
         sort: args.sort.unwrap_or_default(),

@@ -20,7 +20,7 @@
 mod actions;
 mod chart;
 mod chart_view;
-mod format;
+pub(crate) mod format;
 mod instruments;
 mod needs;
 mod plot;
