@@ -7,6 +7,8 @@
 //!   schedule, reports and the verification status, each allowed by role
 //!   and assignment, and each read of a client's record appended to the
 //!   access log before the data is sent.
+//! - The admin's accounts under `/api/v1/users` ([`admin`]): list, add
+//!   with a role, disable, enable, reset the web sign-in.
 //! - `GET /api/v1/openapi.json`: the OpenAPI document, generated from this
 //!   code ([`openapi`]).
 //!
@@ -14,6 +16,7 @@
 //! can cause a 5xx. The actor of a command and its time come from the
 //! token and the server's clock, never from the body.
 
+pub mod admin;
 mod auth;
 mod commands;
 mod desk_reads;
@@ -65,6 +68,8 @@ struct Inner {
     clock: Clock,
     locks: locks::RecordLocks,
     settings: Arc<PracticeSettings>,
+    /// The checkpoint signing key's file (kept outside the database).
+    key_file: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -102,8 +107,18 @@ impl AppState {
                 clock,
                 locks: locks::RecordLocks::default(),
                 settings,
+                key_file: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// With the file that holds the checkpoint signing key (`kapchart
+    /// serve --key-file`): the admin's checkpoints and key rotation use
+    /// it. Set once; a second call changes nothing.
+    #[must_use]
+    pub fn with_key_file(self, path: std::path::PathBuf) -> Self {
+        let _ = self.inner.key_file.set(path);
+        self
     }
 
     /// The database.
@@ -157,6 +172,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/schedule", get(reads::schedule))
         .route("/api/v1/reports/{name}", get(reads::report))
         .route("/api/v1/verification", get(reads::verification))
+        .route("/api/v1/users", get(admin::list).post(admin::add))
+        .route("/api/v1/users/{id}/disable", post(admin::disable))
+        .route("/api/v1/users/{id}/enable", post(admin::enable))
+        .route("/api/v1/users/{id}/reset", post(admin::reset))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
         .with_state(state)

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{commands, error, reads};
+use crate::{admin, commands, error, reads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,11 @@ use crate::{commands, error, reads};
         reads::schedule,
         reads::report,
         reads::verification,
+        admin::list,
+        admin::add,
+        admin::disable,
+        admin::enable,
+        admin::reset,
     ),
     components(schemas(
         commands::CommandRequest,
@@ -35,6 +40,10 @@ use crate::{commands, error, reads};
         reads::ReportReply,
         reads::Verification,
         reads::AccessLogStatus,
+        admin::UserSummary,
+        admin::NewUser,
+        admin::AddedUser,
+        admin::SetupCodeReply,
         error::ErrorBody,
         error::ErrorDetail,
     )),
@@ -44,6 +53,7 @@ use crate::{commands, error, reads};
         (name = "records", description = "Reads of one client's record (logged)"),
         (name = "reports", description = "Reports across clients (each client shown is logged)"),
         (name = "audit", description = "Integrity of the record"),
+        (name = "admin", description = "Accounts, by admins (each change logged)"),
     )
 )]
 struct ApiDoc;

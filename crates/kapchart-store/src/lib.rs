@@ -17,6 +17,7 @@ mod feed;
 pub mod private_file;
 mod repo;
 mod secret;
+pub mod signing_keys;
 pub mod upcast;
 pub mod web_sessions;
 

@@ -16,7 +16,9 @@
 //! - `clinical`: the therapist's and prescriber's pages and the chart.
 //! - `forms`: a form for every command.
 //! - `desk`: the front desk's calendar, billing and superbills.
+//! - `admin`: the admin's users, signing keys and checkpoints.
 
+mod admin;
 mod clinical;
 mod desk;
 mod forms;
@@ -139,6 +141,7 @@ pub fn router(state: WebState) -> Router {
         .merge(clinical::routes())
         .merge(forms::routes())
         .merge(desk::routes())
+        .merge(admin::routes())
         .with_state(state)
 }
 

@@ -117,7 +117,13 @@ pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/act/register-client", "Register a client"),
             ("/account", "Account"),
         ],
-        Role::Auditor | Role::Admin => &[("/account", "Account")],
+        Role::Auditor => &[("/account", "Account")],
+        Role::Admin => &[
+            ("/admin/users", "Users"),
+            ("/admin/keys", "Signing keys"),
+            ("/admin/checkpoints", "Checkpoints"),
+            ("/account", "Account"),
+        ],
     }
 }
 
@@ -127,7 +133,8 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Therapist => "/therapist",
         Role::Prescriber => "/prescriber",
         Role::FrontDesk => "/desk",
-        Role::Auditor | Role::Admin => "/account",
+        Role::Auditor => "/account",
+        Role::Admin => "/admin/users",
     }
 }
 

@@ -46,7 +46,9 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> CommandResult {
             projector.clone(),
             PracticeSettings::standard(),
             system_clock(),
-        );
+        )
+        // The admin's checkpoints and key rotation sign with --key-file.
+        .with_key_file(global.key_file.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let views = {
             let mut stopped = stopped.clone();
