@@ -47,8 +47,15 @@ async fn an_admin_adds_a_therapist_disables_them_rotates_the_key_and_issues_chec
     // The admin sees the sign-in and disables the account.
     sign_in(&browser, "adm-lee", PASSWORD, &admin_secret).await;
     browser.goto("/admin/users").await;
-    let row = browser.text("tbody tr:nth-child(2)").await;
-    assert!(row.contains("t-new") && !row.contains("Never"), "{row:?}");
+    let rows = browser.texts("tbody tr").await;
+    let row = rows
+        .iter()
+        .find(|r| r.starts_with("t-new"))
+        .unwrap_or_else(|| panic!("no row of t-new: {rows:?}"));
+    assert!(
+        row.contains("Password and second factor") && !row.contains("Never"),
+        "{row:?}"
+    );
     browser.click_button("Disable t-new").await;
     assert!(
         browser.text(".notice").await.contains("t-new is disabled"),
@@ -130,7 +137,11 @@ async fn an_admin_adds_a_therapist_disables_them_rotates_the_key_and_issues_chec
         String::from_utf8_lossy(&verify.stdout),
         String::from_utf8_lossy(&verify.stderr)
     );
-    assert!(String::from_utf8_lossy(&verify.stdout).contains("2 checkpoints: intact"));
+    let summary = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        summary.contains(", 2 checkpoints and ") && summary.ends_with(": intact\n"),
+        "{summary}"
+    );
 
     // Every change is in the access log, by the admin, from the pages.
     let log = practice.access_log().await;
