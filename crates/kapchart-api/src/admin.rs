@@ -523,6 +523,7 @@ pub async fn list(
         (status = 401, body = crate::ErrorBody),
         (status = 403, body = crate::ErrorBody),
         (status = 409, description = "`user_exists`", body = crate::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::ErrorBody),
     ),
     security(("bearer" = []))
 )]
