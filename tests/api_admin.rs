@@ -458,6 +458,15 @@ async fn a_rotated_key_keeps_old_checkpoints_verifiable_and_signs_new_ones(url: 
         ),
         "{refused:?}"
     );
+    // A rotation dated before the latest checkpoint (one taken while it
+    // was under way) is refused, and nothing is published.
+    let early = signing_keys::rotate(&app.db, &app.key_file, &admin_actor(), "test", day(1)).await;
+    assert!(matches!(early, Err(KeyError::TooEarly(_))), "{early:?}");
+    assert_eq!(
+        signing_keys::load_key_file(&app.key_file).expect("read"),
+        Some(new),
+        "the key file is unchanged"
+    );
     // Only admins rotate.
     let therapist = AccessActor {
         user_id: UserId::parse("t-rivera").expect("id"),

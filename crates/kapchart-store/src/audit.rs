@@ -500,8 +500,14 @@ pub async fn checkpoint(
         serde_json::to_string(&signed.statement).map_err(|e| StoreError::Query(e.to_string()))?;
     let heads_json = serde_json::to_string(&heads).map_err(|e| StoreError::Query(e.to_string()))?;
     let n = i64::try_from(number).map_err(|_| StoreError::Query("too many checkpoints".into()))?;
-    let inserted = match db {
-        Database::Postgres(pool) => sqlx::query(
+    // Written under the lock rotations take (the access log's), after
+    // checking again that this key is still the published key in use: a
+    // rotation either comes before (refused here) or after (it then sees
+    // this checkpoint's time).
+    let mut tx = crate::accounts::AccountTx::begin(db).await?;
+    crate::signing_keys::check_current_in(&mut tx, secret_key).await?;
+    let inserted = match &mut tx {
+        crate::accounts::AccountTx::Postgres(tx) => sqlx::query(
             "INSERT INTO checkpoints (number, statement, signature, public_key, heads) \
                  VALUES ($1, $2::jsonb, $3, $4, $5::jsonb)",
         )
@@ -510,10 +516,10 @@ pub async fn checkpoint(
         .bind(&signed.signature)
         .bind(hex_key(&public_key))
         .bind(&heads_json)
-        .execute(pool)
+        .execute(&mut **tx)
         .await
         .map(|_| ()),
-        Database::Sqlite(pool) => sqlx::query(
+        crate::accounts::AccountTx::Sqlite(tx) => sqlx::query(
             "INSERT INTO checkpoints (number, statement, signature, public_key, heads) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
         )
@@ -522,7 +528,7 @@ pub async fn checkpoint(
         .bind(&signed.signature)
         .bind(hex_key(&public_key))
         .bind(&heads_json)
-        .execute(pool)
+        .execute(&mut **tx)
         .await
         .map(|_| ()),
     };
@@ -532,6 +538,7 @@ pub async fn checkpoint(
         }
         _ => StoreError::query(e),
     })?;
+    tx.commit().await?;
     Ok(CheckpointFile {
         number,
         checkpoint: signed,

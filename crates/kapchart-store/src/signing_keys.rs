@@ -82,9 +82,12 @@ pub enum KeyError {
         /// The key file's key id.
         key_id: String,
     },
-    /// The new key's time is before the current key's (the clock went
-    /// back).
-    #[error("a new key cannot come into use before the key in use ({0})")]
+    /// The new key's time is before the current key's or the latest
+    /// checkpoint's (the clock went back, or a checkpoint was taken
+    /// meanwhile): try again.
+    #[error(
+        "a new key cannot come into use before {0}, the time of the key in use or of the latest checkpoint; try again"
+    )]
     TooEarly(String),
     /// Only an admin rotates keys.
     #[error("only an admin may rotate the signing key")]
@@ -431,6 +434,49 @@ pub async fn check_current(db: &Database, secret: &[u8; 32]) -> Result<(), KeyEr
     }
 }
 
+/// [`check_current`] inside an account transaction (which holds the lock
+/// rotations take).
+pub(crate) async fn check_current_in(
+    tx: &mut AccountTx,
+    secret: &[u8; 32],
+) -> Result<(), KeyError> {
+    const SQL: &str = "SELECT public_key FROM signing_keys ORDER BY number DESC LIMIT 1";
+    let current: Option<(String,)> = match tx {
+        AccountTx::Postgres(tx) => sqlx::query_as(SQL).fetch_optional(&mut **tx).await,
+        AccountTx::Sqlite(tx) => sqlx::query_as(SQL).fetch_optional(&mut **tx).await,
+    }
+    .map_err(StoreError::query)?;
+    match current {
+        Some((key,)) if key != public_hex(secret) => Err(KeyError::NotCurrent {
+            key_id: kapchart_audit::key_id(&kapchart_audit::public_key_of(secret)),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The `issued_at` of the latest checkpoint, inside an account
+/// transaction.
+async fn latest_checkpoint_time(tx: &mut AccountTx) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = match tx {
+        AccountTx::Postgres(tx) => {
+            sqlx::query_as("SELECT statement::text FROM checkpoints ORDER BY number DESC LIMIT 1")
+                .fetch_optional(&mut **tx)
+                .await
+        }
+        AccountTx::Sqlite(tx) => {
+            sqlx::query_as("SELECT statement FROM checkpoints ORDER BY number DESC LIMIT 1")
+                .fetch_optional(&mut **tx)
+                .await
+        }
+    }
+    .map_err(StoreError::query)?;
+    Ok(row.and_then(|(text,)| {
+        serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["issued_at"].as_str().map(str::to_owned))
+    }))
+}
+
 /// What a rotation did.
 #[derive(Debug, Clone)]
 pub struct Rotation {
@@ -508,7 +554,7 @@ pub async fn rotate(
     let purpose = rotation_purpose(&current);
     if let Err(e) = insert(db, &rows, by, source, &purpose, logged_at).await {
         let _ = std::fs::remove_file(&staged);
-        return Err(e.into());
+        return Err(e);
     }
     std::fs::rename(&staged, key_file).map_err(|e| KeyError::File {
         path: key_file.to_owned(),
@@ -554,8 +600,19 @@ async fn insert(
     source: &str,
     purpose: &str,
     at: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<(), KeyError> {
     let mut tx = AccountTx::begin(db).await?;
+    // A checkpoint by the retiring key taken after this rotation began
+    // would fall outside its time: the rotation is tried again instead.
+    let from = rows
+        .last()
+        .map(|r| r.in_use_from.as_str())
+        .unwrap_or_default();
+    if let Some(latest) = latest_checkpoint_time(&mut tx).await?
+        && parse_time(&latest) > parse_time(from)
+    {
+        return Err(KeyError::TooEarly(latest));
+    }
     for r in rows {
         let n = i64::try_from(r.number).map_err(|_| StoreError::Query("too many keys".into()))?;
         tx_execute!(
@@ -585,7 +642,8 @@ async fn insert(
             AccountError::Invalid { field, rule } => StoreError::Invalid { field, rule },
             other => StoreError::Query(other.to_string()),
         })?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(())
 }
 
 /// What the access log says of a rotation (ids and numbers only).
