@@ -23,6 +23,10 @@ pub struct ApiApp {
     http: reqwest::Client,
     /// How the pages are served (idle limit, cookies, time zone).
     pub web_config: kapchart_web::WebConfig,
+    /// The checkpoint signing key's file (created on first use), in a
+    /// directory of its own removed with the app.
+    pub key_file: std::path::PathBuf,
+    _key_dir: tempfile::TempDir,
     now: Arc<Mutex<DateTime<Utc>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -62,7 +66,10 @@ impl ApiApp {
         let clock: kapchart_store::Clock =
             Arc::new(move || *clock_now.lock().unwrap_or_else(|p| p.into_inner()));
         let projector = Projector::new(db.clone());
-        let state = kapchart_api::AppState::new(db.clone(), projector, clock);
+        let key_dir = tempfile::tempdir().expect("a directory for the key file");
+        let key_file = key_dir.path().join("signing.key");
+        let state = kapchart_api::AppState::new(db.clone(), projector, clock)
+            .with_key_file(key_file.clone());
         // The API and the pages, merged as `kapchart serve` merges them.
         let web_config = kapchart_web::WebConfig::default();
         let app = kapchart_web::app(kapchart_web::WebState::new(state, web_config.clone()));
@@ -79,6 +86,8 @@ impl ApiApp {
             db,
             http: reqwest::Client::new(),
             web_config,
+            key_file,
+            _key_dir: key_dir,
             now,
             stop: Some(stop),
             server: Some(server),

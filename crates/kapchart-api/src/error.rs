@@ -10,6 +10,7 @@
 //! | a route without this method | 405 | `method_not_allowed` |
 //! | a command id reused for a different command | 409 | `command_id_reused` |
 //! | still conflicting after internal retries | 409 | `concurrent_update` |
+//! | an account or key change that conflicts with the state (admins) | 409 | `user_exists`, `user_disabled`, `user_not_disabled`, `own_account`, `key_not_current`, `record_not_intact` |
 //! | body over the limit | 413 | `body_too_large` |
 //! | refused by a rule of the record | 422 | the rule's code (in `rule`) |
 //! | the server failed | 500 | `internal` (details only in the log) |
@@ -57,6 +58,15 @@ pub enum ApiError {
     /// A command id was already used for a different command.
     #[error("{0}")]
     CommandIdReused(String),
+    /// An admin's change conflicts with the state of the account, the
+    /// keys or the record (409 with the code given).
+    #[error("{message}")]
+    Conflict {
+        /// The stable code, e.g. `user_exists`.
+        code: &'static str,
+        /// Why, in words (ids only).
+        message: String,
+    },
     /// Other writers kept changing the record.
     #[error("the record kept changing; try again")]
     Concurrent,
@@ -107,6 +117,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::CommandIdReused(_) => (StatusCode::CONFLICT, "command_id_reused"),
             ApiError::Concurrent => (StatusCode::CONFLICT, "concurrent_update"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             ApiError::Refused { rule, .. } if is_access_rule(rule) => {
                 (StatusCode::FORBIDDEN, "forbidden")
@@ -131,7 +142,9 @@ pub struct ErrorDetail {
     pub status: u16,
     /// Stable code: `invalid_input`, `unauthenticated`, `forbidden`,
     /// `not_found`, `method_not_allowed`, `command_id_reused`,
-    /// `concurrent_update`,
+    /// `concurrent_update`, the admins' conflicts (`user_exists`,
+    /// `user_disabled`, `user_not_disabled`, `own_account`,
+    /// `key_not_current`, `record_not_intact`),
     /// `body_too_large`, `refused` or `internal`.
     pub code: &'static str,
     /// Why, in words.

@@ -8,6 +8,8 @@
 //!   checkpoint log and the access log, each allowed by role
 //!   and assignment, and each read of a client's record appended to the
 //!   access log before the data is sent.
+//! - The admin's accounts under `/api/v1/users` ([`admin`]): list, add
+//!   with a role, disable, enable, reset the web sign-in.
 //! - `GET /api/v1/openapi.json`: the OpenAPI document, generated from this
 //!   code ([`openapi`]).
 //!
@@ -15,6 +17,7 @@
 //! can cause a 5xx. The actor of a command and its time come from the
 //! token and the server's clock, never from the body.
 
+pub mod admin;
 mod audit_api;
 mod audit_reads;
 mod auth;
@@ -73,6 +76,8 @@ struct Inner {
     locks: locks::RecordLocks,
     settings: SettingsSource,
     practice: PracticeCqrs,
+    /// The checkpoint signing key's file (kept outside the database).
+    key_file: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -106,8 +111,18 @@ impl AppState {
                 locks: locks::RecordLocks::default(),
                 settings,
                 practice,
+                key_file: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// With the file that holds the checkpoint signing key (`kapchart
+    /// serve --key-file`): the admin's checkpoints and key rotation use
+    /// it. Set once; a second call changes nothing.
+    #[must_use]
+    pub fn with_key_file(self, path: std::path::PathBuf) -> Self {
+        let _ = self.inner.key_file.set(path);
+        self
     }
 
     /// The database.
@@ -167,6 +182,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/checkpoints", get(audit_api::checkpoints))
         .route("/api/v1/clients/{id}/bundle", get(audit_api::bundle))
         .route("/api/v1/access-log", get(audit_api::access_log))
+        .route("/api/v1/users", get(admin::list).post(admin::add))
+        .route("/api/v1/users/{id}/disable", post(admin::disable))
+        .route("/api/v1/users/{id}/enable", post(admin::enable))
+        .route("/api/v1/users/{id}/reset", post(admin::reset))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
         .with_state(state)

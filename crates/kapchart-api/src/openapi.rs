@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{audit_api, commands, error, practice, reads};
+use crate::{admin, audit_api, commands, error, practice, reads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,11 @@ use crate::{audit_api, commands, error, practice, reads};
         audit_api::checkpoints,
         audit_api::bundle,
         audit_api::access_log,
+        admin::list,
+        admin::add,
+        admin::disable,
+        admin::enable,
+        admin::reset,
     ),
     components(schemas(
         commands::CommandRequest,
@@ -48,6 +53,10 @@ use crate::{audit_api, commands, error, practice, reads};
         audit_api::BundleReply,
         audit_api::AccessLog,
         audit_api::AccessLogEntry,
+        admin::UserSummary,
+        admin::NewUser,
+        admin::AddedUser,
+        admin::SetupCodeReply,
         error::ErrorBody,
         error::ErrorDetail,
     )),
@@ -58,6 +67,7 @@ use crate::{audit_api, commands, error, practice, reads};
         (name = "reports", description = "Reports across clients (each client shown is logged)"),
         (name = "audit", description = "Integrity of the record"),
         (name = "practice", description = "The practice's settings as a history (changed by admins)"),
+        (name = "admin", description = "Accounts, by admins (each change logged)"),
     )
 )]
 struct ApiDoc;

@@ -115,6 +115,9 @@ pub enum AccountError {
     /// The account is disabled.
     #[error("user {0} is disabled")]
     Disabled(UserId),
+    /// The account is not disabled (so it cannot be enabled).
+    #[error("user {0} is not disabled")]
+    NotDisabled(UserId),
     /// The id is reserved for kapchart's own access log entries.
     #[error("user id {0} is reserved for kapchart's own entries in the access log")]
     Reserved(UserId),

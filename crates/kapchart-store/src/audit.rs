@@ -96,7 +96,10 @@ pub async fn verify(
 ) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
     let log = load_checkpoints(db).await?;
-    check_log(&log, options.public_key.as_ref(), &mut report);
+    let keys = crate::signing_keys::published(db).await?;
+    check_keys(&keys, &mut report);
+    let trusted = Trust::new(options.public_key.as_ref(), &keys);
+    check_log(&log, &trusted, &mut report);
 
     let reference: Option<(&'static str, &CheckpointFile)> = match &options.checkpoint {
         Some(file) => Some(("file", file)),
@@ -105,7 +108,7 @@ pub async fn verify(
     let mut leaves: Vec<HeadLeaf> = Vec::new();
     if let Some((source, file)) = reference {
         if source == "file" {
-            check_file(file, options.public_key.as_ref(), &mut report);
+            check_file(file, &trusted, &mut report);
             if let Some(stored) = log.iter().find(|c| c.number == file.number)
                 && stored.checkpoint != file.checkpoint
             {
@@ -262,7 +265,7 @@ fn scan_sql<'a>(columns: &str, param: &str, client: Option<&'a str>) -> (String,
 /// Checks a checkpoint file on its own: its signature under its own key
 /// (which must be the trusted key, when one is given) and that its heads
 /// make its root.
-fn check_file(file: &CheckpointFile, trusted: Option<&[u8; 32]>, report: &mut VerifyReport) {
+fn check_file(file: &CheckpointFile, trusted: &Trust<'_>, report: &mut VerifyReport) {
     let mut problem = |text: String| {
         report.checkpoint_problems.push(CheckpointProblem {
             number: file.number,
@@ -277,10 +280,8 @@ fn check_file(file: &CheckpointFile, trusted: Option<&[u8; 32]>, report: &mut Ve
             return;
         }
     };
-    if let Some(trusted) = trusted
-        && *trusted != key
-    {
-        problem("signed with a key other than the trusted public key".into());
+    if let Some(text) = trusted.refuses(&file.public_key, &file.checkpoint.statement.issued_at) {
+        problem(text);
     }
     if let Err(e) = file.checkpoint.verify(&key) {
         problem(format!("signature: {e}"));
@@ -295,7 +296,7 @@ fn check_file(file: &CheckpointFile, trusted: Option<&[u8; 32]>, report: &mut Ve
 /// signature under the key stored with it (keys may be rotated). With a
 /// trusted key, checkpoints signed by any other key are reported: whoever
 /// can rewrite the database could re-sign the log with a key of their own.
-fn check_log(log: &[CheckpointFile], trusted: Option<&[u8; 32]>, report: &mut VerifyReport) {
+fn check_log(log: &[CheckpointFile], trusted: &Trust<'_>, report: &mut VerifyReport) {
     let mut previous = kapchart_audit::Hash::ZERO;
     for (i, c) in log.iter().enumerate() {
         let mut problem = |text: String| {
@@ -319,10 +320,10 @@ fn check_log(log: &[CheckpointFile], trusted: Option<&[u8; 32]>, report: &mut Ve
                 if let Err(e) = c.checkpoint.verify(&key) {
                     problem(format!("signature: {e}"));
                 }
-                if let Some(trusted) = trusted
-                    && *trusted != key
+                if let Some(text) =
+                    trusted.refuses(&c.public_key, &c.checkpoint.statement.issued_at)
                 {
-                    problem("signed with a key other than the trusted public key".into());
+                    problem(text);
                 }
             }
             Err(e) => problem(format!("public key: {e}")),
@@ -332,6 +333,69 @@ fn check_log(log: &[CheckpointFile], trusted: Option<&[u8; 32]>, report: &mut Ve
             .statement
             .hash()
             .unwrap_or(kapchart_audit::Hash::ZERO);
+    }
+}
+
+/// Which keys may have signed a checkpoint: the trusted key given (and
+/// the published keys its chain of signatures reaches), and, once keys
+/// are published, the published key in use when it was issued.
+struct Trust<'a> {
+    /// The trusted keys (hex), when a trusted key is given.
+    anchored: Option<Vec<String>>,
+    /// The published keys.
+    keys: &'a [crate::signing_keys::PublishedKey],
+}
+
+impl<'a> Trust<'a> {
+    fn new(anchor: Option<&[u8; 32]>, keys: &'a [crate::signing_keys::PublishedKey]) -> Self {
+        Trust {
+            anchored: anchor.map(|a| crate::signing_keys::trusted_keys(keys, &hex_key(a))),
+            keys,
+        }
+    }
+
+    /// Why a checkpoint issued at `issued_at` may not be signed by
+    /// `public_key` (hex), if it may not.
+    fn refuses(&self, public_key: &str, issued_at: &str) -> Option<String> {
+        if let Some(trusted) = &self.anchored
+            && !trusted.iter().any(|k| k == public_key)
+        {
+            return Some("signed with a key other than the trusted public key".into());
+        }
+        // Before the first published key, each checkpoint stands under
+        // its own key (keys were replaced, not rotated, then).
+        crate::signing_keys::key_in_use_at(self.keys, issued_at)?;
+        match self.keys.iter().find(|k| k.public_key == public_key) {
+            None => Some("signed with a key that is not published".into()),
+            Some(k) if !crate::signing_keys::in_use_at(k, issued_at) => Some(format!(
+                "signed with published key {} outside the time it was in use",
+                k.number
+            )),
+            Some(_) => None,
+        }
+    }
+}
+
+/// Checks the published keys: each row's statement, its own signature,
+/// and the previous key's signature handing over to it. A problem is
+/// reported with the key's number and source `keys`.
+fn check_keys(keys: &[crate::signing_keys::PublishedKey], report: &mut VerifyReport) {
+    for (i, key) in keys.iter().enumerate() {
+        let previous = i.checked_sub(1).and_then(|p| keys.get(p));
+        if key.number != i as u64 + 1 {
+            report.checkpoint_problems.push(CheckpointProblem {
+                number: key.number,
+                source: "keys",
+                problem: format!("expected published key number {}", i + 1),
+            });
+        }
+        for problem in crate::signing_keys::check_row(key, previous) {
+            report.checkpoint_problems.push(CheckpointProblem {
+                number: key.number,
+                source: "keys",
+                problem: format!("published key: {problem}"),
+            });
+        }
     }
 }
 
@@ -388,6 +452,9 @@ pub async fn load_checkpoints(db: &Database) -> Result<Vec<CheckpointFile>, Stor
 /// Why a checkpoint was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointRefused {
+    /// Keys are published and the signing key is not the one in use.
+    #[error(transparent)]
+    Key(#[from] crate::signing_keys::KeyError),
     /// The log is not intact: a checkpoint would vouch for tampered rows.
     #[error("the log is not intact ({} findings, {} checkpoint problems): run kapchart verify", .0.findings.len(), .0.checkpoint_problems.len())]
     NotIntact(Box<VerifyReport>),
@@ -404,6 +471,8 @@ pub async fn checkpoint(
     issued_at: &str,
 ) -> Result<CheckpointFile, CheckpointRefused> {
     let public_key = public_key_of(secret_key);
+    // Once keys are published, only the key in use signs.
+    crate::signing_keys::check_current(db, secret_key).await?;
     // Earlier checkpoints may be signed by earlier keys: each is checked
     // under its own key, so a rotated key does not block new checkpoints.
     let report = verify(db, &VerifyOptions::default(), &|_| {}).await?;
@@ -431,8 +500,14 @@ pub async fn checkpoint(
         serde_json::to_string(&signed.statement).map_err(|e| StoreError::Query(e.to_string()))?;
     let heads_json = serde_json::to_string(&heads).map_err(|e| StoreError::Query(e.to_string()))?;
     let n = i64::try_from(number).map_err(|_| StoreError::Query("too many checkpoints".into()))?;
-    let inserted = match db {
-        Database::Postgres(pool) => sqlx::query(
+    // Written under the lock rotations take (the access log's), after
+    // checking again that this key is still the published key in use: a
+    // rotation either comes before (refused here) or after (it then sees
+    // this checkpoint's time).
+    let mut tx = crate::accounts::AccountTx::begin(db).await?;
+    crate::signing_keys::check_current_in(&mut tx, secret_key).await?;
+    let inserted = match &mut tx {
+        crate::accounts::AccountTx::Postgres(tx) => sqlx::query(
             "INSERT INTO checkpoints (number, statement, signature, public_key, heads) \
                  VALUES ($1, $2::jsonb, $3, $4, $5::jsonb)",
         )
@@ -441,10 +516,10 @@ pub async fn checkpoint(
         .bind(&signed.signature)
         .bind(hex_key(&public_key))
         .bind(&heads_json)
-        .execute(pool)
+        .execute(&mut **tx)
         .await
         .map(|_| ()),
-        Database::Sqlite(pool) => sqlx::query(
+        crate::accounts::AccountTx::Sqlite(tx) => sqlx::query(
             "INSERT INTO checkpoints (number, statement, signature, public_key, heads) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
         )
@@ -453,7 +528,7 @@ pub async fn checkpoint(
         .bind(&signed.signature)
         .bind(hex_key(&public_key))
         .bind(&heads_json)
-        .execute(pool)
+        .execute(&mut **tx)
         .await
         .map(|_| ()),
     };
@@ -463,6 +538,7 @@ pub async fn checkpoint(
         }
         _ => StoreError::query(e),
     })?;
+    tx.commit().await?;
     Ok(CheckpointFile {
         number,
         checkpoint: signed,

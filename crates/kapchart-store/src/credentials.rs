@@ -34,6 +34,7 @@
 //! text typed (it may be a mistyped password).
 
 pub mod pending;
+mod roster;
 mod setup_code;
 
 use std::fmt;
@@ -51,6 +52,7 @@ use crate::error::StoreError;
 use crate::web_sessions::Ending;
 
 pub use pending::{OpenedPending, Pending, Stage};
+pub use roster::{AccountState, enable_user, roster};
 pub use setup_code::{SETUP_CODE_LIFETIME, SETUP_CODE_PREFIX, SetupCode};
 use setup_code::{new_setup_code, setup_code_hash, setup_code_valid};
 

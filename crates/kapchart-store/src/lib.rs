@@ -18,6 +18,7 @@ pub mod practice;
 pub mod private_file;
 mod repo;
 mod secret;
+pub mod signing_keys;
 pub mod upcast;
 pub mod web_sessions;
 

@@ -18,7 +18,9 @@
 //! - `desk`: the front desk's calendar, billing and superbills.
 //! - `audit`: the auditor's pages: verification, complete histories and
 //!   bundles, the access log report, the compliance reports.
+//! - `admin`: the admin's users, signing keys and checkpoints.
 
+mod admin;
 mod audit;
 mod clinical;
 mod desk;
@@ -168,6 +170,7 @@ pub fn router(state: WebState) -> Router {
         .merge(forms::routes())
         .merge(desk::routes())
         .merge(audit::routes())
+        .merge(admin::routes())
         .with_state(state)
 }
 

@@ -127,7 +127,12 @@ pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/audit/reports/protocol", "Protocol adherence"),
             ("/account", "Account"),
         ],
-        Role::Admin => &[("/account", "Account")],
+        Role::Admin => &[
+            ("/admin/users", "Users"),
+            ("/admin/keys", "Signing keys"),
+            ("/admin/checkpoints", "Checkpoints"),
+            ("/account", "Account"),
+        ],
     }
 }
 
@@ -138,7 +143,7 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Prescriber => "/prescriber",
         Role::FrontDesk => "/desk",
         Role::Auditor => "/audit",
-        Role::Admin => "/account",
+        Role::Admin => "/admin/users",
     }
 }
 

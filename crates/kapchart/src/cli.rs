@@ -210,8 +210,21 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct CheckpointArgs {
     /// Print the checkpoint public key (hex) instead of signing a checkpoint.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["rotate_key", "list_keys"])]
     pub public_key: bool,
+
+    /// Rotate the signing key instead of signing a checkpoint: a new key
+    /// replaces the key file (0600), and its public key is published in
+    /// the database beside the retired ones, signed by both, so every
+    /// earlier checkpoint still verifies. Prints the published keys as
+    /// JSON. The old secret key is gone afterwards.
+    #[arg(long, conflicts_with = "list_keys")]
+    pub rotate_key: bool,
+
+    /// Print the published public keys (JSON: each with the time it was
+    /// in use) instead of signing a checkpoint.
+    #[arg(long)]
+    pub list_keys: bool,
 }
 
 /// Arguments of `kapchart export`.

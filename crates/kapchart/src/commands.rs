@@ -271,6 +271,9 @@ fn verify_bundle_file(path: &Path, key: &[u8; 32], json: bool) -> CommandResult 
 
 /// `kapchart checkpoint`.
 pub fn checkpoint(global: &GlobalArgs, args: &CheckpointArgs) -> CommandResult {
+    if args.rotate_key || args.list_keys {
+        return signing_keys(global, args.rotate_key);
+    }
     let secret = keys::load_or_create(&global.key_file).map_err(key_error)?;
     if args.public_key {
         println!("{}", hex::encode(public_key_of(&secret)));
@@ -287,8 +290,57 @@ pub fn checkpoint(global: &GlobalArgs, args: &CheckpointArgs) -> CommandResult {
                 report.findings.len(),
                 report.checkpoint_problems.len()
             ))),
+            Err(CheckpointRefused::Key(e)) => Err(CommandError::Failed(anyhow!(e))),
             Err(CheckpointRefused::Store(e)) => Err(CommandError::Failed(anyhow!(e))),
         }
+    })
+}
+
+/// `kapchart checkpoint --rotate-key` and `--list-keys`: rotates the key
+/// (the change written to the access log) or only lists; prints the
+/// published keys as JSON.
+fn signing_keys(global: &GlobalArgs, rotate: bool) -> CommandResult {
+    use kapchart_store::signing_keys::{self, KeyError};
+    let actor = if rotate {
+        Some(crate::local_user::actor()?)
+    } else {
+        None
+    };
+    runtime()?.block_on(async {
+        let db = open(global).await?;
+        if let Some(actor) = &actor {
+            let at = Utc::now();
+            let rotation = signing_keys::rotate(
+                &db,
+                &global.key_file,
+                actor,
+                "cli checkpoint --rotate-key",
+                at,
+            )
+            .await
+            .map_err(|e| match e {
+                KeyError::File { .. } => CommandError::Usage(e.to_string()),
+                other => CommandError::Failed(anyhow!(other)),
+            })?;
+            eprintln!(
+                "rotated the signing key: key {} ({}) is in use from {}{}",
+                rotation.current.number,
+                rotation.current.key_id,
+                rotation.current.in_use_from,
+                rotation
+                    .retired
+                    .as_ref()
+                    .map_or_else(String::new, |r| format!(
+                        "; key {} is retired and stays published",
+                        r.number
+                    ))
+            );
+        }
+        let keys = signing_keys::published(&db)
+            .await
+            .context("reading the published keys")?;
+        db.close().await;
+        print_json(&keys)
     })
 }
 

@@ -3,65 +3,26 @@
 //!
 //! The file holds the 32-byte secret as 64 lowercase hex digits and a
 //! newline. It is created on first use, readable by its owner only.
+//! The file's handling is kapchart-store's `signing_keys`, shared with
+//! the admin's pages; rotation is `kapchart checkpoint --rotate-key`.
 
-use std::fs::OpenOptions;
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 /// Reads the secret key, or `None` if the file does not exist. A key file
 /// that others may read or write is made the owner's alone (with a
 /// warning): the key must never be readable by anyone else.
 pub fn load(path: &Path) -> anyhow::Result<Option<[u8; 32]>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(e).with_context(|| format!("reading the key file {}", path.display()));
-        }
-    };
-    let bytes = hex::decode(text.trim()).ok().filter(|b| b.len() == 32);
-    let Some(bytes) = bytes else {
-        bail!(
-            "the key file {} does not hold 64 hex digits",
-            path.display()
-        );
-    };
-    let mut key = [0_u8; 32];
-    key.copy_from_slice(&bytes);
-    // A key that others could read or write is made the owner's alone.
-    if kapchart_store::private_file::restrict(path)
-        .with_context(|| format!("making the key file {} private", path.display()))?
-    {
-        tracing::warn!(
-            path = %path.display(),
-            "the key file was readable or writable by others; it is now 0600"
-        );
-    }
-    Ok(Some(key))
+    kapchart_store::signing_keys::load_key_file(path)
+        .with_context(|| format!("reading the key file {}", path.display()))
 }
 
 /// Reads the secret key, creating the file with a new random key when it
 /// does not exist.
 pub fn load_or_create(path: &Path) -> anyhow::Result<[u8; 32]> {
-    if let Some(key) = load(path)? {
-        return Ok(key);
-    }
-    let mut key = [0_u8; 32];
-    getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness for a new key: {e}"))?;
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating the key file {}", path.display()))?;
-    writeln!(file, "{}", hex::encode(key))
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing the key file {}", path.display()))?;
-    tracing::info!(path = %path.display(), "created a new checkpoint signing key");
-    Ok(key)
+    kapchart_store::signing_keys::load_or_create_key_file(path)
+        .with_context(|| format!("the key file {}", path.display()))
 }
 
 #[cfg(test)]

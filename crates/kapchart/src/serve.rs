@@ -40,7 +40,9 @@ pub fn serve(global: &GlobalArgs, args: &ServeArgs) -> CommandResult {
         }
         let address = listener.local_addr().context("reading the bound address")?;
         let projector = Projector::new(db.clone());
-        let state = AppState::new(db.clone(), projector.clone(), system_clock());
+        let state = AppState::new(db.clone(), projector.clone(), system_clock())
+            // The admin's checkpoints and key rotation sign with --key-file.
+            .with_key_file(global.key_file.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let views = {
             let mut stopped = stopped.clone();
