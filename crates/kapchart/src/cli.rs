@@ -154,12 +154,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
 
-    /// Sign a web session out after this many minutes without a request.
+    /// Sign a web session out after this many minutes without a request,
+    /// until the practice adopts a policy of its own (its
+    /// `idle_sign_out_minutes` then rules; docs/api.md "The practice's
+    /// settings").
     #[arg(long, value_name = "MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..=720))]
     pub idle_sign_out: u16,
 
     /// The practice's time zone (IANA name, e.g. America/Los_Angeles):
-    /// the pages show dates and times in it.
+    /// the pages show dates and times in it until the practice's record
+    /// sets its identity, whose time zone then rules.
     #[arg(long, value_name = "ZONE", default_value = "UTC")]
     pub time_zone: chrono_tz::Tz,
 
