@@ -456,7 +456,7 @@ async fn the_superbill_prints_and_downloads_as_csv(url: &str) {
         .shows("$50.00")
         .shows("$125.00")
         .shows("Print command")
-        .shows("data-issue=\"12\"")
+        .shows("has not set its identity yet")
         .shows("href=\"/clients/client-1/superbill.csv?from=2026-01-01&#38;to=2026-01-31\"")
         .hides(NOTE);
     let entries = log_since(&app, before).await;
@@ -565,6 +565,59 @@ async fn the_superbill_prints_and_downloads_as_csv(url: &str) {
     assert_eq!(entries.len(), 1, "{entries:#?}");
     assert_eq!(entries[0].entry.action, AccessAction::Query);
     assert!(entries[0].entry.source.starts_with("api GET "));
+    assert_eq!(reply.body.get("practice"), None, "no identity, no header");
+
+    // Once the practice sets its identity and lists its provider, the
+    // superbill carries them: the header, the place of service, the
+    // provider's name, credentials and NPI.
+    for (id, change) in [
+        ("identity", settings::identity_in("America/Los_Angeles")),
+        (
+            "provider",
+            settings::provider(&therapist(), "therapist", "1245319599"),
+        ),
+    ] {
+        let request = json!({ "id": id, "body": change });
+        let r = app
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/practice/commands",
+                Some(&s.admin),
+                Some(serde_json::to_vec(&request).expect("json")),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let page = desk
+        .get("/clients/client-1/superbill?from=2026-01-01&to=2026-01-31")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    page.shows("Harbor KAP Clinic")
+        .shows("100 Harbor Way")
+        .shows("San Francisco, CA 94110")
+        .shows("12-3456789")
+        .shows("1234567893")
+        .shows("Sam Rivera, LMFT (NPI 1245319599)")
+        .shows("11 (office)")
+        .hides("has not set its identity yet");
+    let reply = app
+        .get(
+            &s.front_desk,
+            "/api/v1/clients/client-1/superbill?purpose=payment",
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body["practice"]["npi"], "1234567893",
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["practice"]["tax_id"], "12-3456789");
+    let service = &reply.body["rows"][0];
+    assert_eq!(service["rendering_provider_npi"], "1245319599", "{service}");
+    assert_eq!(service["rendering_provider_credentials"], "LMFT");
+    assert_eq!(service["place_of_service"], "11");
+    assert_eq!(service["cpt_code"], "90791");
     app.stop().await;
 }
 

@@ -223,6 +223,12 @@ pub struct ReportReply {
     /// One object per row, keyed by column.
     #[schema(value_type = Vec<Object>)]
     pub rows: Vec<Value>,
+    /// A superbill's header: the practice's name, address, phone, NPI,
+    /// tax id and place of service (absent until the practice sets its
+    /// identity, and for other reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub practice: Option<kapchart_views::superbill::PracticeHeader>,
 }
 
 /// The verification status of the record.
@@ -437,8 +443,15 @@ impl AppState {
         // A view row of the wrong shape or a sum of money beyond what
         // kapchart represents is the server's state, not the caller's
         // input: logged, answered 500.
-        kapchart_views::build_report(kind, period, client, &rows)
-            .map_err(|e| ApiError::internal("building a report", &e))
+        let mut table = kapchart_views::build_report(kind, period, client, &rows)
+            .map_err(|e| ApiError::internal("building a report", &e))?;
+        if kind == ReportKind::Superbill {
+            // Billed as the practice bills: its place of service, its
+            // providers, the codes of the fee schedule on each date.
+            let settings = self.settings().await?;
+            kapchart_views::superbill::bill_as_practice(&mut table, &settings);
+        }
+        Ok(table)
     }
 }
 
@@ -459,6 +472,7 @@ pub(crate) fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportR
         report: name.to_owned(),
         columns: table.columns.iter().map(|c| (*c).to_owned()).collect(),
         rows: table.objects(),
+        practice: None,
     }
 }
 

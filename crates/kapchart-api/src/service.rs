@@ -167,7 +167,9 @@ impl AppState {
         let table = self
             .build(ReportKind::Superbill, period, Some(client.as_str()))
             .await?;
-        Ok(report_reply("superbill", &table))
+        let mut reply = report_reply("superbill", &table);
+        reply.practice = kapchart_views::superbill::practice_header(&self.settings_known());
+        Ok(reply)
     }
 
     /// Sessions per therapist and day, double-bookings flagged. A

@@ -32,6 +32,7 @@ mod money;
 mod report;
 mod schedule;
 pub mod spreadsheet;
+pub mod superbill;
 mod view;
 
 pub use billing::{AccountRow, ChargeRow, PaymentRow};

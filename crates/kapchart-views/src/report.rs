@@ -300,6 +300,11 @@ const SUPERBILL_COLUMNS: &[&str] = &[
     "fee_cents",
     "paid_cents",
     "reference",
+    // Filled by `superbill::bill_as_practice` from the practice's
+    // settings (the views do not hold them).
+    "rendering_provider_name",
+    "rendering_provider_credentials",
+    "rendering_provider_npi",
 ];
 
 const CONTROLLED_COLUMNS: &[&str] = &[
@@ -756,6 +761,9 @@ fn superbill(
                 int(c.amount_cents),
                 int(paid),
                 text(&c.session),
+                Value::Null,
+                Value::Null,
+                Value::Null,
             ]);
             table.push(row);
         }
@@ -773,6 +781,9 @@ fn superbill(
                 Value::Null,
                 int(p.amount_cents),
                 text(&p.payment),
+                Value::Null,
+                Value::Null,
+                Value::Null,
             ]);
             table.push(row);
         }
@@ -787,6 +798,9 @@ fn superbill(
             Value::Null,
             int(fees.cents()),
             int(paid_total.cents()),
+            Value::Null,
+            Value::Null,
+            Value::Null,
             Value::Null,
         ]);
         table.push(row);

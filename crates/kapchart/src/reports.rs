@@ -100,8 +100,17 @@ pub fn report(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
             );
         }
         // The views' state, not the request: a failure (exit 1), not usage.
-        let table = kapchart_views::build_report(kind, period, only, &rows)
+        let mut table = kapchart_views::build_report(kind, period, only, &rows)
             .map_err(|e| CommandError::Failed(anyhow!(e).context("building the report")))?;
+        if kind == ReportKind::Superbill {
+            // Billed as the practice bills, with the settings its record
+            // holds (as the API's superbill is).
+            let settings = kapchart_store::practice::load(&db)
+                .await
+                .context("reading the practice's settings")?
+                .settings();
+            kapchart_views::superbill::bill_as_practice(&mut table, &settings);
+        }
         // Logged before anything is shown: nothing is shown unlogged.
         let entries = reads(&table, kind, &actor, args)?;
         let logged = kapchart_store::access::append_all(&db, &entries).await;

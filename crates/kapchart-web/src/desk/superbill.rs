@@ -47,6 +47,9 @@ struct SuperbillLine {
     units: Option<u32>,
     service: Option<String>,
     rendering_provider: Option<String>,
+    rendering_provider_name: Option<String>,
+    rendering_provider_credentials: Option<String>,
+    rendering_provider_npi: Option<String>,
     insurance_billable: Option<bool>,
     fee_cents: Option<i64>,
     paid_cents: Option<i64>,
@@ -81,6 +84,16 @@ struct Totals {
     balance: String,
 }
 
+/// A rendering provider of the superbill.
+#[derive(Debug, PartialEq)]
+struct ProviderLine {
+    /// Name and credentials as the practice lists them, else the staff
+    /// name.
+    name: String,
+    /// The provider's NPI, when the practice lists it.
+    npi: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "desk/superbill.html")]
 struct SuperbillPage {
@@ -92,7 +105,8 @@ struct SuperbillPage {
     period: String,
     from: String,
     to: String,
-    providers: Vec<String>,
+    practice: Option<kapchart_views::superbill::PracticeHeader>,
+    providers: Vec<ProviderLine>,
     services: Vec<ServiceLine>,
     payments: Vec<PaymentLine>,
     totals: Option<Totals>,
@@ -143,25 +157,37 @@ pub(super) async fn page(
         .map(str::to_owned)
         .collect();
     let cents = |c: Option<i64>| c.map_or_else(String::new, money);
-    let mut providers: Vec<String> = Vec::new();
+    let mut providers: Vec<ProviderLine> = Vec::new();
     let mut services = Vec::new();
     let mut payments = Vec::new();
     let mut totals = None;
     for l in &lines {
         match l.line.as_str() {
             "service" => {
-                let provider = l
-                    .rendering_provider
-                    .as_deref()
-                    .map(|p| staff_name(&staff, p))
-                    .unwrap_or_default();
-                if !provider.is_empty() && !providers.contains(&provider) {
-                    providers.push(provider.clone());
+                let provider = match (
+                    &l.rendering_provider_name,
+                    &l.rendering_provider_credentials,
+                ) {
+                    (Some(name), Some(credentials)) => format!("{name}, {credentials}"),
+                    _ => l
+                        .rendering_provider
+                        .as_deref()
+                        .map(|p| staff_name(&staff, p))
+                        .unwrap_or_default(),
+                };
+                let line = ProviderLine {
+                    name: provider.clone(),
+                    npi: l.rendering_provider_npi.clone(),
+                };
+                if !provider.is_empty() && !providers.contains(&line) {
+                    providers.push(line);
                 }
                 services.push(ServiceLine {
                     date: l.date.clone().unwrap_or_default(),
                     place_of_service: match l.place_of_service.as_deref() {
                         Some("11") => "11 (office)".to_owned(),
+                        Some("02") => "02 (telehealth, not at home)".to_owned(),
+                        Some("10") => "10 (telehealth at home)".to_owned(),
                         other => other.unwrap_or_default().to_owned(),
                     },
                     cpt_code: l.cpt_code.clone().unwrap_or_else(|| "none".to_owned()),
@@ -197,6 +223,7 @@ pub(super) async fn page(
             _ => {}
         }
     }
+    let practice = reply.practice;
     let client_id = client.to_string();
     let query = period_query(from, to);
     render(&SuperbillPage {
@@ -210,6 +237,7 @@ pub(super) async fn page(
         period: period_words(from, to),
         from: date_param(from),
         to: date_param(to),
+        practice,
         providers,
         services,
         payments,
