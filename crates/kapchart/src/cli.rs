@@ -145,6 +145,15 @@ pub enum Command {
     /// Changes to users and their roles are written to the access log.
     #[command(subcommand)]
     User(UserCommand),
+
+    /// The practice's settings: its identity, providers, policy and fee
+    /// schedule versions, kept as a hash-chained record of their own.
+    ///
+    /// The same services as the API's /api/v1/practice (docs/api.md "The
+    /// practice's settings"). Changes act as the operating-system user
+    /// running kapchart (`local-NAME`, role admin).
+    #[command(subcommand)]
+    Practice(PracticeAction),
 }
 
 /// Arguments of `kapchart serve`.
@@ -421,6 +430,37 @@ pub struct UserAddArgs {
     pub display_name: Option<String>,
 }
 
+/// The subcommands of `kapchart practice`.
+#[derive(Debug, Subcommand)]
+pub enum PracticeAction {
+    /// Print the settings as JSON: the identity, the time zone, the
+    /// providers, every policy and fee schedule version, and the versions
+    /// in force now.
+    Show,
+
+    /// Print the practice record's entries as JSON, each with its chain
+    /// hash and the previous entry's.
+    History,
+
+    /// Apply one change, read as JSON from FILE (`-` for stdin): `{"id":
+    /// ..., "body": {"AdoptFeeSchedule": {...}}}`, as POST
+    /// /api/v1/practice/commands takes it (also `SetPracticeIdentity`,
+    /// `SetProvider`, `AdoptPolicy`; docs/domain.md lists their fields).
+    ///
+    /// A change never takes effect before it is made; the same id with the
+    /// same change is applied once. Prints the entries written as JSON; a
+    /// refused change writes nothing and exits 2 naming the field or rule.
+    Change(PracticeChangeArgs),
+}
+
+/// Arguments of `kapchart practice change`.
+#[derive(Debug, Args)]
+pub struct PracticeChangeArgs {
+    /// The JSON file holding the change, or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+}
+
 /// A user named on the command line.
 #[derive(Debug, Args)]
 pub struct UserNameArg {
@@ -449,6 +489,11 @@ impl Command {
                 UserCommand::Token(_) => "user token",
                 UserCommand::Disable(_) => "user disable",
                 UserCommand::Reset(_) => "user reset",
+            },
+            Self::Practice(action) => match action {
+                PracticeAction::Show => "practice show",
+                PracticeAction::History => "practice history",
+                PracticeAction::Change(_) => "practice change",
             },
         }
     }

@@ -12,11 +12,12 @@ pub mod exit;
 pub mod keys;
 pub mod local_user;
 pub mod logging;
+pub mod practice;
 pub mod report;
 pub mod reports;
 pub mod serve;
 
-pub use cli::{Cli, Command, UserCommand};
+pub use cli::{Cli, Command, PracticeAction, UserCommand};
 pub use error::CommandError;
 
 /// Runs the parsed command line.
@@ -46,5 +47,8 @@ pub fn run(cli: Cli) -> commands::CommandResult {
         Command::User(UserCommand::Token(args)) => commands::user_token(&global, args),
         Command::User(UserCommand::Disable(args)) => commands::user_disable(&global, args),
         Command::User(UserCommand::Reset(args)) => commands::user_reset(&global, args),
+        Command::Practice(PracticeAction::Show) => practice::show(&global),
+        Command::Practice(PracticeAction::History) => practice::history(&global),
+        Command::Practice(PracticeAction::Change(args)) => practice::change(&global, args),
     }
 }
