@@ -131,6 +131,7 @@ pub fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/admin/users", "Users"),
             ("/admin/keys", "Signing keys"),
             ("/admin/checkpoints", "Checkpoints"),
+            ("/admin/settings", "Settings"),
             ("/account", "Account"),
         ],
     }

@@ -1,4 +1,5 @@
-//! The admin's pages: accounts, signing keys and checkpoints, over the
+//! The admin's pages: accounts, signing keys, checkpoints and the
+//! practice's settings, over the
 //! API crate's admin services (`kapchart_api::admin`), so a page and an
 //! API call meet the same role check and write the same access-log entry.
 //!
@@ -13,6 +14,8 @@
 //! | `POST /admin/keys/rotate` | rotates (confirmation required); 303 | `rotate_key` | `change` |
 //! | `GET /admin/checkpoints` | the checkpoint log, issue form | `checkpoints` | — |
 //! | `POST /admin/checkpoints` | issues a checkpoint; 303 | `issue_checkpoint` | — |
+//! | `GET /admin/settings` | the practice's settings, every version, the record's history; a form per change | `read_practice`, `read_practice_history` | — |
+//! | `POST /admin/settings/{identity,provider,policy,fees}` | one change; 303 | `execute_practice` | — |
 //!
 //! Every form carries the session's CSRF token. Changes answer with a
 //! 303 to the list (POST-redirect-GET), except the two that create a
@@ -22,6 +25,7 @@
 //! log, so a reload cannot show them again.
 
 mod keys;
+mod settings;
 mod users;
 
 use axum::Router;
@@ -46,6 +50,11 @@ pub(crate) fn routes() -> Router<WebState> {
             "/admin/checkpoints",
             get(keys::checkpoints).post(keys::issue),
         )
+        .route("/admin/settings", get(settings::settings))
+        .route("/admin/settings/identity", post(settings::identity))
+        .route("/admin/settings/provider", post(settings::provider))
+        .route("/admin/settings/policy", post(settings::policy))
+        .route("/admin/settings/fees", post(settings::fees))
 }
 
 /// Admins only: the pages refuse other roles before calling a service
@@ -55,14 +64,14 @@ fn admin_only(user: &SignedIn) -> Result<(), PageError> {
         Ok(())
     } else {
         Err(PageError::forbidden(
-            "These pages are for admins: accounts, signing keys and checkpoints.",
+            "These pages are for admins: accounts, signing keys, checkpoints and the practice's settings.",
         ))
     }
 }
 
 /// A time as the pages show it: in the practice's time zone.
 fn shown(state: &WebState, t: DateTime<Utc>) -> String {
-    t.with_timezone(&state.config.time_zone)
+    t.with_timezone(&state.time_zone())
         .format("%Y-%m-%d %H:%M %Z")
         .to_string()
 }
