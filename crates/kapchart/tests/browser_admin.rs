@@ -4,12 +4,14 @@
 //! up with it; the admin sees their last sign-in, disables them, and
 //! their next sign-in is refused; the admin issues a checkpoint, rotates
 //! the signing key (confirmed) and issues another, signed by the new key,
-//! and `kapchart verify` finds both intact. axe-core runs on every page;
+//! and `kapchart verify` finds both intact; on the settings page an admin
+//! sets the identity (a bad NPI marked first) and schedules a fee
+//! schedule. axe-core runs on every page;
 //! screenshots of each are written to target/browser-screenshots/.
 
 mod browser;
 
-use browser::{Browser, PASSWORD, Practice, sign_in, sign_up};
+use browser::{Browser, PASSWORD, Practice, sign_in, sign_in_through_store, sign_up};
 use kapchart_store::access::AccessAction;
 
 #[tokio::test]
@@ -163,4 +165,73 @@ async fn an_admin_adds_a_therapist_disables_them_rotates_the_key_and_issues_chec
                 && r.entry.purpose == "sign-in failed: account disabled")
     );
     assert!(log.iter().all(|r| !r.entry.purpose.contains(&setup_code)));
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_identity_and_schedules_a_fee_schedule_on_the_settings_page() {
+    let practice = Practice::sqlite();
+    practice.create_user("adm-lee", "admin");
+    let browser = Browser::open(&practice).await;
+    sign_in_through_store(&browser, &practice, "adm-lee", "admin").await;
+    browser.goto("/admin/users").await;
+    browser.click_link("Settings").await;
+    assert_eq!(browser.h1().await, "Settings");
+    assert!(browser.body_text().await.contains("Not set"));
+    browser.axe("admin-settings").await;
+    browser.screenshot("admin-settings").await;
+
+    // A failed check digit: the NPI is marked, what was typed kept.
+    let identity = [
+        ("name", "Harbor KAP Clinic"),
+        ("line1", "100 Harbor Way"),
+        ("city", "San Francisco"),
+        ("state", "CA"),
+        ("zip", "94110"),
+        ("phone", "(415) 555-0123"),
+        ("tax_id", "12-3456789"),
+        ("place_of_service", "11"),
+        ("time_zone", "America/Los_Angeles"),
+        ("npi", "1234567890"),
+    ];
+    for (name, value) in identity {
+        browser.fill(name, value).await;
+    }
+    // (Two forms have an NPI: the button names which is sent.)
+    browser.click_button("Set the identity").await;
+    let error = browser.field_error("npi").await.unwrap_or_default();
+    assert!(error.contains("check digit"), "{error:?}");
+    assert_eq!(browser.field_value("name").await, "Harbor KAP Clinic");
+    browser.axe("admin-settings-refused").await;
+    browser.screenshot("admin-settings-refused").await;
+
+    browser.fill("npi", "1234567893").await;
+    browser.click_button("Set the identity").await;
+    assert!(
+        browser.text(".notice").await.contains("identity is set"),
+        "{}",
+        browser.describe().await
+    );
+    assert!(browser.body_text().await.contains("America/Los_Angeles"));
+
+    // A fee schedule a month from now: scheduled, not yet in force.
+    let from = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    browser.fill("fee_exploration", "1,250.50").await;
+    browser.fill("effective_from", &from).await;
+    browser.submit().await;
+    assert!(
+        browser
+            .text(".notice")
+            .await
+            .contains("fee schedule version is adopted"),
+        "{}",
+        browser.describe().await
+    );
+    let text = browser.body_text().await;
+    assert!(
+        text.contains(&format!("Scheduled: takes effect on {from}")) && text.contains("$1250.50"),
+        "{text}"
+    );
+    browser.axe("admin-settings-scheduled").await;
+    browser.screenshot("admin-settings-scheduled").await;
+    browser.close().await;
 }
