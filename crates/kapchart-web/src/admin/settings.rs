@@ -26,6 +26,7 @@ mod form;
 use self::form::{Fields, FormError, SERVICES, Which, body_of, refusal, text};
 use super::admin_only;
 use crate::WebState;
+use crate::forms::command_id;
 use crate::page::{Layout, PageError, render};
 use crate::session::{CsrfForm, SignedIn};
 
@@ -197,18 +198,6 @@ fn billable(s: &FeeSchedule) -> Vec<((Cents, String), &'static str)> {
             "ongoing_care",
         ),
     ]
-}
-
-/// A random command id, made when a form is rendered.
-fn command_id() -> Result<String, PageError> {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut bytes = [0_u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| PageError::internal("no randomness for a form", &e))?;
-    let text: String = bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
-    Ok(format!("web-{text}"))
 }
 
 fn form_of(which: Which, values: &Fields, error: Option<&FormError>) -> Result<Form, PageError> {

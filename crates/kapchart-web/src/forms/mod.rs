@@ -22,6 +22,7 @@
 
 mod assessment;
 mod build;
+pub(crate) use build::parse_cents;
 mod problems;
 mod record;
 mod render;
@@ -225,7 +226,7 @@ async fn context(state: &WebState, spec: &Spec, user: &SignedIn) -> Result<Conte
 
 /// A random command id: a resubmission of the same rendered form is then
 /// applied once.
-fn command_id() -> Result<String, PageError> {
+pub(crate) fn command_id() -> Result<String, PageError> {
     Ok(format!("web-{}", random_text(24)?))
 }
 

@@ -8,6 +8,7 @@ use chrono::{LocalResult, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Utc};
 use kapchart_api::ApiError;
 use serde_json::{Map, Value, json};
 
+use crate::forms::parse_cents;
 use crate::page::PageError;
 
 /// The fields a form posted, by name (the CSRF token taken out).
@@ -379,37 +380,6 @@ pub(super) fn refusal(which: Which, e: ApiError) -> Result<FormError, PageError>
         }
         e => Err(e.into()),
     }
-}
-
-/// Dollars and cents typed (`175`, `175.5`, `$1,175.00`) as whole cents,
-/// exactly (no floating point). The same rules as the record forms'
-/// amounts (`forms::build::parse_cents`, private to that module).
-fn parse_cents(text: &str) -> Result<i64, String> {
-    const MESSAGE: &str = "Enter an amount in dollars and cents, like 175.00.";
-    let t = text.trim();
-    let t = t.strip_prefix('$').unwrap_or(t).trim();
-    let (whole, fraction) = t.split_once('.').map_or((t, None), |(w, f)| (w, Some(f)));
-    let groups: Vec<&str> = whole.split(',').collect();
-    let grouped = groups.len() == 1
-        || (matches!(groups[0].len(), 1..=3) && groups[1..].iter().all(|g| g.len() == 3));
-    let digits = groups.concat();
-    if digits.is_empty() || !grouped || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(MESSAGE.to_owned());
-    }
-    let cents = match fraction {
-        None => 0,
-        Some(f) if matches!(f.len(), 1 | 2) && f.bytes().all(|b| b.is_ascii_digit()) => {
-            let n: i64 = f.parse().map_err(|_| MESSAGE.to_owned())?;
-            if f.len() == 1 { n * 10 } else { n }
-        }
-        Some(_) => return Err(MESSAGE.to_owned()),
-    };
-    digits
-        .parse::<i64>()
-        .ok()
-        .and_then(|d| d.checked_mul(100))
-        .and_then(|c| c.checked_add(cents))
-        .ok_or_else(|| "The amount is too large.".to_owned())
 }
 
 #[cfg(test)]
