@@ -208,20 +208,33 @@ impl AppState {
 
         // The events this command id wrote: the same answer for the first
         // request and for every retry of it.
-        let written = state
+        state
+            .written(CLIENT_RECORD, client.as_str(), &command_id)
+            .await
+    }
+
+    /// The reply to command `command_id` of a record: the events it wrote
+    /// (the same answer for the first request and every retry of it).
+    pub(crate) async fn written(
+        &self,
+        aggregate_type: &str,
+        record: &str,
+        command_id: &CommandId,
+    ) -> Result<CommandReply, ApiError> {
+        let written = self
             .inner
             .repository
-            .command_events(CLIENT_RECORD, client.as_str(), command_id.as_str())
+            .command_events(aggregate_type, record, command_id.as_str())
             .await
             .map_err(|e| ApiError::internal("reading a command's events", &e))?;
         let Some(last) = written.last() else {
             return Err(ApiError::internal(
                 "a command was applied but no event carries its id",
-                &command_id,
+                command_id,
             ));
         };
         Ok(CommandReply {
-            client_id: client.to_string(),
+            client_id: record.to_owned(),
             command_id: command_id.to_string(),
             sequence: last.sequence,
             position: last.position,

@@ -27,7 +27,7 @@ use kapchart_store::practice::{PRACTICE_ID, PRACTICE_RECORD};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::commands::{CommandReply, WrittenEvent};
+use crate::commands::CommandReply;
 use crate::error::ApiError;
 use crate::{AppState, BODY_LIMIT, Caller};
 
@@ -234,32 +234,8 @@ impl AppState {
             }
         }
         drop(writing);
-        let written = self
-            .inner
-            .repository
-            .command_events(PRACTICE_RECORD, PRACTICE_ID, command_id.as_str())
+        self.written(PRACTICE_RECORD, PRACTICE_ID, &command_id)
             .await
-            .map_err(|e| ApiError::internal("reading a command's events", &e))?;
-        let Some(last) = written.last() else {
-            return Err(ApiError::internal(
-                "a practice command was applied but no event carries its id",
-                &command_id,
-            ));
-        };
-        Ok(CommandReply {
-            client_id: PRACTICE_ID.to_owned(),
-            command_id: command_id.to_string(),
-            sequence: last.sequence,
-            position: last.position,
-            events: written
-                .iter()
-                .map(|e| WrittenEvent {
-                    sequence: e.sequence,
-                    position: e.position,
-                    event_type: e.event_type.clone(),
-                })
-                .collect(),
-        })
     }
 }
 
