@@ -30,10 +30,10 @@ use kapchart_store::signing_keys::{self, KeyError, PublishedKey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::source::Source;
-use crate::{AppState, BODY_LIMIT};
 
 /// An account as the admin sees it: no token, hash or secret.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -460,13 +460,7 @@ fn user_of_path(path: Result<Path<String>, PathRejection>) -> Result<UserId, Api
 fn json_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(BODY_LIMIT)
-        } else {
-            ApiError::bad(".", "the body could not be read")
-        }
-    })?;
+    let body = crate::commands::body_bytes(body)?;
     let value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::bad(".", "not a JSON object"))?;
     if let Some(object) = value.as_object() {

@@ -93,6 +93,18 @@ pub(crate) fn client_id(
     ClientId::parse(&id).map_err(|e| ApiError::bad("client_id", e.to_string()))
 }
 
+/// A request's body, or 413 when it is too large and 400 when it could
+/// not be read.
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(BODY_LIMIT)
+        } else {
+            ApiError::bad(".", "the body could not be read")
+        }
+    })
+}
+
 /// One command to one client's record.
 #[utoipa::path(
     post,
@@ -118,13 +130,7 @@ pub async fn post_command(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CommandReply>, ApiError> {
     let client = client_id(path)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(BODY_LIMIT)
-        } else {
-            ApiError::bad(".", "the body could not be read")
-        }
-    })?;
+    let body = body_bytes(body)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad(".", "not UTF-8"))?;
     let request = CommandRequest::parse(text)?;
     state.execute(&caller, &client, request).await.map(Json)

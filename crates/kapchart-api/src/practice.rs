@@ -9,27 +9,26 @@
 //! by the practice's record on the state the change is decided on
 //! (`settings.admin_only`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use cqrs_es::AggregateError;
 use kapchart_domain::{
     CommandId, FeeSchedule, Policy, PracticeCommand, PracticeCommandBody, PracticeError,
     PracticeEvent, PracticeIdentity, PracticeSettings, Provider, Role, Rule, parse_json,
 };
+use kapchart_store::metadata_of;
 use kapchart_store::practice::{PRACTICE_ID, PRACTICE_RECORD};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::commands::CommandReply;
+use crate::commands::{CommandReply, body_bytes};
 use crate::error::ApiError;
-use crate::{AppState, BODY_LIMIT, Caller};
+use crate::{AppState, Caller};
 
 /// The lock key of the practice's record among the records' locks (a
 /// client id cannot start with `@`).
@@ -200,14 +199,7 @@ impl AppState {
         let mut attempt = 0;
         loop {
             command.issued_at = self.now();
-            let metadata = HashMap::from([
-                ("actor_id".to_owned(), command.actor.id.to_string()),
-                (
-                    "actor_role".to_owned(),
-                    command.actor.role.as_str().to_owned(),
-                ),
-                ("command_id".to_owned(), command.id.to_string()),
-            ]);
+            let metadata = metadata_of(&command.actor, &command.id);
             match self
                 .inner
                 .practice
@@ -298,13 +290,7 @@ pub async fn post_command(
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<CommandReply>, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(BODY_LIMIT)
-        } else {
-            ApiError::bad(".", "the body could not be read")
-        }
-    })?;
+    let body = body_bytes(body)?;
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad(".", "not UTF-8"))?;
     let request = PracticeCommandRequest::parse(text)?;
     state.execute_practice(&caller, request).await.map(Json)

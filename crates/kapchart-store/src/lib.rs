@@ -168,12 +168,18 @@ fn in_memory(url: &str) -> bool {
 /// `recorded_at`, which the store stamps): who acted, in which role, and the
 /// command id. Pass it to `CqrsFramework::execute_with_metadata`.
 pub fn command_metadata(command: &Command) -> std::collections::HashMap<String, String> {
+    metadata_of(&command.actor, &command.id)
+}
+
+/// [`command_metadata`] of any record's command (the practice's too): who
+/// acted, in which role, and the command id.
+pub fn metadata_of(
+    actor: &kapchart_domain::Actor,
+    id: &kapchart_domain::CommandId,
+) -> std::collections::HashMap<String, String> {
     std::collections::HashMap::from([
-        ("actor_id".to_owned(), command.actor.id.to_string()),
-        (
-            "actor_role".to_owned(),
-            command.actor.role.as_str().to_owned(),
-        ),
-        ("command_id".to_owned(), command.id.to_string()),
+        ("actor_id".to_owned(), actor.id.to_string()),
+        ("actor_role".to_owned(), actor.role.as_str().to_owned()),
+        ("command_id".to_owned(), id.to_string()),
     ])
 }
