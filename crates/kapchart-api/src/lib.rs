@@ -4,10 +4,10 @@
 //!   record, idempotent by its command id; one command per record at a
 //!   time (`locks.rs`).
 //! - Reads of a client's record (chart, history, billing, superbill,
-//!   bundle), the schedule, reports, the verification status, the
-//!   checkpoint log and the access log, each allowed by role
-//!   and assignment, and each read of a client's record appended to the
-//!   access log before the data is sent.
+//!   bundle, FHIR R4 Bundle: [`fhir`]), the schedule, reports, the
+//!   verification status, the checkpoint log and the access log, each
+//!   allowed by role and assignment, and each read of a client's record
+//!   appended to the access log before the data is sent.
 //! - The admin's accounts under `/api/v1/users` ([`admin`]): list, add
 //!   with a role, disable, enable, reset the web sign-in.
 //! - `GET /api/v1/openapi.json`: the OpenAPI document, generated from this
@@ -25,6 +25,7 @@ mod commands;
 mod desk_reads;
 pub mod disclosure;
 pub mod error;
+pub mod fhir;
 mod limit;
 mod lists;
 mod locks;
@@ -181,6 +182,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/practice/commands", post(practice::post_command))
         .route("/api/v1/checkpoints", get(audit_api::checkpoints))
         .route("/api/v1/clients/{id}/bundle", get(audit_api::bundle))
+        .route("/api/v1/clients/{id}/fhir", get(fhir::fhir))
         .route("/api/v1/access-log", get(audit_api::access_log))
         .route("/api/v1/users", get(admin::list).post(admin::add))
         .route("/api/v1/users/{id}/disable", post(admin::disable))

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, audit_api, commands, error, practice, reads};
+use crate::{admin, audit_api, commands, error, fhir, practice, reads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,7 @@ use crate::{admin, audit_api, commands, error, practice, reads};
         practice::post_command,
         audit_api::checkpoints,
         audit_api::bundle,
+        fhir::fhir,
         audit_api::access_log,
         admin::list,
         admin::add,
@@ -51,6 +52,7 @@ use crate::{admin, audit_api, commands, error, practice, reads};
         practice::PracticeHistoryEntry,
         audit_api::Checkpoints,
         audit_api::BundleReply,
+        fhir::FhirBundleReply,
         audit_api::AccessLog,
         audit_api::AccessLogEntry,
         admin::UserSummary,

@@ -114,9 +114,10 @@ pub enum Command {
     /// A bundle holds the client's hash-chained entries, a signed checkpoint
     /// and the inclusion proof, enough to verify the record with no other
     /// client's data. A new checkpoint is taken first when the latest one
-    /// does not hold the client's current head. The export is written to
-    /// the access log first; --output files are readable by their owner
-    /// only (0600).
+    /// does not hold the client's current head. --format fhir gives the
+    /// record as a FHIR R4 Bundle instead (docs/fhir.md). The export is
+    /// written to the access log first; --output files are readable by
+    /// their owner only (0600).
     Export(ExportArgs),
 
     /// Run a report for a date range.
@@ -270,6 +271,12 @@ pub enum ExportFormat {
     Bundle,
     /// The client's entries as plain JSON.
     Json,
+    /// The client's record as a FHIR R4 Bundle (docs/fhir.md): Patient,
+    /// Practitioners with their NPIs, Encounters, the prescription, each
+    /// dose, blood pressures and outcome measures, consent, a Provenance
+    /// per event with its chain hash, and an AuditEvent per access-log
+    /// entry about the client (this export's the last).
+    Fhir,
 }
 
 /// Arguments of `kapchart report`.

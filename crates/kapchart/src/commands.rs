@@ -346,23 +346,39 @@ fn signing_keys(global: &GlobalArgs, rotate: bool) -> CommandResult {
 
 /// `kapchart export`.
 pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
-    let secret = keys::load_or_create(&global.key_file).map_err(key_error)?;
+    // A FHIR export signs nothing: it needs no key.
+    let secret = match args.format {
+        ExportFormat::Fhir => None,
+        ExportFormat::Bundle | ExportFormat::Json => {
+            Some(keys::load_or_create(&global.key_file).map_err(key_error)?)
+        }
+    };
+    let client =
+        ClientId::parse(&args.client).map_err(|e| CommandError::Usage(format!("--client: {e}")))?;
+    let unknown = || CommandError::Usage(format!("no client with id {}", args.client));
     runtime()?.block_on(async {
         let db = open(global).await?;
-        let (value, entries) = match args.format {
+        // What leaves: made now, or (FHIR) after the export is logged, so
+        // that the Bundle's AuditEvents end with this export.
+        enum Pending {
+            Ready(serde_json::Value),
+            Fhir(Vec<kapchart_store::FeedEvent>),
+        }
+        let (pending, entries) = match args.format {
             ExportFormat::Bundle => {
+                let secret = secret
+                    .as_ref()
+                    .context("the checkpoint key, loaded for a bundle")?;
                 let bundle =
-                    kapchart_store::audit::export_bundle(&db, &args.client, &secret, &now())
+                    kapchart_store::audit::export_bundle(&db, &args.client, secret, &now())
                         .await
                         .map_err(|e| match e {
-                            ExportError::UnknownClient => {
-                                CommandError::Usage(format!("no client with id {}", args.client))
-                            }
+                            ExportError::UnknownClient => unknown(),
                             other => CommandError::Failed(anyhow!(other)),
                         })?;
                 let entries: Vec<_> = bundle.entries.iter().map(StoredEntry::to_json).collect();
                 (
-                    serde_json::to_value(&bundle).context("encoding the bundle")?,
+                    Pending::Ready(serde_json::to_value(&bundle).context("encoding the bundle")?),
                     entries,
                 )
             }
@@ -373,27 +389,34 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
                     .await
                     .context("reading the client's events")?;
                 if events.is_empty() {
-                    return Err(CommandError::Usage(format!(
-                        "no client with id {}",
-                        args.client
-                    )));
+                    return Err(unknown());
                 }
                 let stored: Vec<_> = events.into_iter().map(|e| e.stored).collect();
                 (
-                    serde_json::to_value(&stored).context("encoding the entries")?,
+                    Pending::Ready(serde_json::to_value(&stored).context("encoding the entries")?),
                     stored.iter().map(StoredEntry::to_json).collect(),
                 )
+            }
+            ExportFormat::Fhir => {
+                let events = kapchart_api::fhir::client_events(&db, &client)
+                    .await
+                    .map_err(|e| match e {
+                        kapchart_api::fhir::FhirExportError::UnknownClient => unknown(),
+                        other => CommandError::Failed(
+                            anyhow!(other).context("reading the client's events"),
+                        ),
+                    })?;
+                let entries = events.iter().map(|e| e.stored.to_json()).collect();
+                (Pending::Fhir(events), entries)
             }
         };
         // An export is a read of the client's record: logged before the
         // record leaves, and nothing leaves if it cannot be logged.
-        let client = ClientId::parse(&args.client)
-            .map_err(|e| CommandError::Usage(format!("--client: {e}")))?;
         let entry = kapchart_store::access::AccessEntry {
             at: Utc::now(),
             actor: crate::local_user::actor()?,
             action: kapchart_store::access::AccessAction::Export,
-            client_id: Some(client),
+            client_id: Some(client.clone()),
             // What the export holds, as the API's complete history.
             categories: kapchart_api::disclosure::history_categories(&entries),
             source: format!(
@@ -402,6 +425,7 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
                 match args.format {
                     ExportFormat::Bundle => "bundle",
                     ExportFormat::Json => "json",
+                    ExportFormat::Fhir => "fhir",
                 }
             ),
             purpose: args.purpose.clone(),
@@ -414,6 +438,20 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
                 }
                 other => CommandError::Failed(anyhow!(other).context("writing the access log")),
             })?;
+        let value = match pending {
+            Pending::Ready(value) => value,
+            Pending::Fhir(events) => {
+                let settings = kapchart_store::practice::load(&db)
+                    .await
+                    .context("reading the practice's settings")?
+                    .settings();
+                kapchart_api::fhir::client_fhir_bundle(&db, &client, &events, &settings)
+                    .await
+                    .map_err(|e| {
+                        CommandError::Failed(anyhow!(e).context("building the FHIR bundle"))
+                    })?
+            }
+        };
         db.close().await;
         match &args.output {
             Some(path) => {
