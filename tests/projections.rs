@@ -79,12 +79,13 @@ async fn expected(db: &Database, view: ViewName) -> Rows {
         for e in &page {
             let entry = &e.stored.entry;
             let event = kapchart_store::upcast::client_event(entry).expect("client event");
-            let meta = EventMeta {
-                client_id: entry.aggregate_id.clone(),
-                sequence: entry.sequence,
-                position: e.position,
-                recorded_at: kapchart_store::upcast::recorded_at(entry).expect("recorded_at"),
-            };
+            // No practice record in these stores: UTC, the standard policy.
+            let meta = EventMeta::new(
+                entry.aggregate_id.clone(),
+                entry.sequence,
+                e.position,
+                kapchart_store::upcast::recorded_at(entry).expect("recorded_at"),
+            );
             states
                 .entry(entry.aggregate_id.clone())
                 .or_insert_with(|| view.new_state(&entry.aggregate_id))

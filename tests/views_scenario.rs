@@ -259,12 +259,12 @@ fn feed(
         .enumerate()
         .map(|(i, e)| {
             (
-                EventMeta {
-                    client_id: client.to_owned(),
-                    sequence: i as u64 + 1,
-                    position: first_position + i as i64,
-                    recorded_at: e.decision().decided_at,
-                },
+                EventMeta::new(
+                    client,
+                    i as u64 + 1,
+                    first_position + i as i64,
+                    e.decision().decided_at,
+                ),
                 e.clone(),
             )
         })

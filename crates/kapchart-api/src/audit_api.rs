@@ -49,10 +49,10 @@ pub struct BundleQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccessLogQuery {
-    /// First UTC day included (YYYY-MM-DD).
+    /// First day included (YYYY-MM-DD), the practice's local day.
     #[param(value_type = Option<String>, format = Date)]
     from: Option<NaiveDate>,
-    /// Last UTC day included (YYYY-MM-DD).
+    /// Last day included (YYYY-MM-DD), the practice's local day.
     #[param(value_type = Option<String>, format = Date)]
     to: Option<NaiveDate>,
     /// Only this client's entries.
@@ -172,9 +172,9 @@ pub async fn bundle(
     Ok(Json(BundleReply(value)))
 }
 
-/// The access log, filtered by UTC days, client and user, sorted by any of
-/// its ASTM E2147-18 fields (auditors; not logged: it lists who read which
-/// record, not the record).
+/// The access log, filtered by the practice's local days, client and user,
+/// sorted by any of its ASTM E2147-18 fields (auditors; not logged: it
+/// lists who read which record, not the record).
 #[utoipa::path(
     get,
     path = "/api/v1/access-log",

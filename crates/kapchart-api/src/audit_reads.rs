@@ -172,7 +172,9 @@ impl AppState {
     ) -> Result<Vec<AccessRecord>, ApiError> {
         caller.must_be_auditor()?;
         crate::reads::period(query.from, query.to)?;
-        kapchart_store::access::list(self.db(), query)
+        // The period's days are the practice's local days.
+        let zone = self.settings().await?.time_zone();
+        kapchart_store::access::list_in_zone(self.db(), query, zone)
             .await
             .map_err(|e| ApiError::internal("reading the access log", &e))
     }

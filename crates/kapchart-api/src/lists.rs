@@ -84,7 +84,7 @@ impl AppState {
     /// schedule report and the summaries of the clients in it (those
     /// still assigned to them), as one read: one access-log entry per
     /// client shown, with the categories of both, appended before
-    /// anything is returned. `from` and `to` are UTC days.
+    /// anything is returned. `from` and `to` are the practice's local days.
     ///
     /// # Errors
     /// 403 for any role but therapists; 400 for a bad period; 500 if the

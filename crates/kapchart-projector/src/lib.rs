@@ -21,6 +21,7 @@
 
 mod practice;
 mod sql;
+mod timeline;
 
 pub use practice::ProjectedPractice;
 
@@ -31,10 +32,11 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use kapchart_domain::ClientEvent;
 use kapchart_store::{CLIENT_RECORD, Cursor, Database, StoreError, upcast};
-use kapchart_views::{EventMeta, Row, RowText, ViewName, ViewState};
+use kapchart_views::{EventMeta, Row, RowText, STATE_FORMAT, ViewName, ViewState};
 use tokio::sync::Notify;
 
 use crate::sql::{Cell, Col, Param, Tx, values_list};
+use crate::timeline::Timeline;
 
 /// Why projecting failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +79,9 @@ pub struct Generation {
     pub cursor: Cursor,
     /// How many feed events it has applied.
     pub events: i64,
+    /// The format of its rows ([`kapchart_views::STATE_FORMAT`] of the
+    /// version that built it).
+    pub format: i64,
 }
 
 /// What [`Projector::rebuild`] did.
@@ -107,8 +112,17 @@ pub struct Projector {
     wake: Arc<Notify>,
 }
 
-const GENERATION_COLUMNS: &str = "view, generation, status, cursor_txid, cursor_position, events";
-const GENERATION_COLS: [Col; 6] = [Col::Text, Col::Int, Col::Text, Col::Int, Col::Int, Col::Int];
+const GENERATION_COLUMNS: &str =
+    "view, generation, status, cursor_txid, cursor_position, events, format";
+const GENERATION_COLS: [Col; 7] = [
+    Col::Text,
+    Col::Int,
+    Col::Text,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+    Col::Int,
+];
 
 impl Projector {
     /// A projector of every view over `db`.
@@ -168,10 +182,21 @@ impl Projector {
         // A view that has never applied an event, over a store that already
         // holds many (a new view, or an upgrade), is built in bulk: much
         // faster than batch after batch.
+        //
+        // A view whose rows an older version wrote (another format) is
+        // rebuilt beside them: reads keep the old rows until the switch.
         let mut fresh = Vec::new();
         for view in &self.views {
             let generation = self.active(*view).await?;
-            if generation.events == 0
+            if generation.format != i64::from(STATE_FORMAT) {
+                tracing::info!(
+                    view = view.as_str(),
+                    from = generation.format,
+                    to = STATE_FORMAT,
+                    "the view's rows are of an older format: rebuilding it"
+                );
+                fresh.push(*view);
+            } else if generation.events == 0
                 && generation.cursor == Cursor::START
                 && self.lag(&generation).await? >= self.bulk_threshold
             {
@@ -275,11 +300,12 @@ impl Projector {
         let mut tx = Tx::begin(&self.db).await?;
         let inserted = tx
             .execute(
-                "INSERT INTO view_generations (view, generation, status, created_at, activated_at) \
-                 SELECT $1, 1, 'active', $2, $2 \
+                "INSERT INTO view_generations \
+                 (view, generation, status, created_at, activated_at, format) \
+                 SELECT $1, 1, 'active', $2, $2, $3 \
                  WHERE NOT EXISTS (SELECT 1 FROM view_generations WHERE view = $1) \
                  ON CONFLICT DO NOTHING",
-                &[view.as_str().into(), now().into()],
+                &[view.as_str().into(), now().into(), current_format()],
             )
             .await?;
         if inserted == 1 && matches!(tx, Tx::Pg(_)) {
@@ -344,10 +370,13 @@ impl Projector {
 
     /// One batch for one generation.
     async fn step(&self, generation: &Generation) -> Result<Step, ProjectorError> {
-        let (decoded, read, next) = read_feed(&self.db, &generation.cursor, self.batch).await?;
-        if read == 0 {
+        let (rows, next) = fetch_page(&self.db, &generation.cursor, self.batch).await?;
+        if rows.is_empty() {
             return Ok(Step::CaughtUp);
         }
+        let read = rows.len();
+        let timeline = Timeline::load(&self.db).await?;
+        let decoded = decode_rows(&rows, &timeline)?;
         let mut tx = Tx::begin(&self.db).await?;
         if !advance(&mut tx, generation, &next, read).await? {
             // Another projector moved this generation (or a rebuild
@@ -355,7 +384,7 @@ impl Projector {
             drop(tx);
             return Ok(Step::Raced);
         }
-        let applied = apply_incremental(&mut tx, generation, &decoded).await?;
+        let applied = apply_incremental(&mut tx, generation, &decoded, &timeline).await?;
         tx.commit().await?;
         Ok(Step::Applied(applied))
     }
@@ -491,7 +520,8 @@ impl Projector {
         client: &str,
         at: DateTime<Utc>,
     ) -> Result<Vec<Row>, ProjectorError> {
-        let decoded = client_events(&self.db, client, None).await?;
+        let timeline = Timeline::load(&self.db).await?;
+        let decoded = client_events(&self.db, client, None, &timeline).await?;
         Ok(kapchart_views::chart_as_of(
             client,
             decoded.iter().map(|d| (&d.meta, &d.event)),
@@ -522,9 +552,14 @@ impl Projector {
             let number = active.generation + 1;
             sql::execute(
                 &self.db,
-                "INSERT INTO view_generations (view, generation, status, created_at) \
-                 VALUES ($1, $2, 'building', $3)",
-                &[view.as_str().into(), number.into(), now().into()],
+                "INSERT INTO view_generations (view, generation, status, created_at, format) \
+                 VALUES ($1, $2, 'building', $3, $4)",
+                &[
+                    view.as_str().into(),
+                    number.into(),
+                    now().into(),
+                    current_format(),
+                ],
             )
             .await?;
             building.push(number);
@@ -573,7 +608,12 @@ impl Projector {
             events += rows.len() as u64;
             cursor = next;
             progress(events);
-            decoding = Some(tokio::task::spawn_blocking(move || decode_rows(&rows)));
+            // The practice's record as it stands when the page is read: it
+            // holds every zone and policy the page's events were decided in.
+            let timeline = Timeline::load(&self.db).await?;
+            decoding = Some(tokio::task::spawn_blocking(move || {
+                decode_rows(&rows, &timeline)
+            }));
         }
         drop(senders);
         let states: Vec<BTreeMap<String, ViewState>> = tokio::task::spawn_blocking(move || {
@@ -602,6 +642,7 @@ impl Projector {
                 status: "building".to_owned(),
                 cursor: Cursor::START,
                 events: 0,
+                format: i64::from(STATE_FORMAT),
             })
             .collect();
         let written = futures_util::future::try_join_all(
@@ -731,6 +772,11 @@ fn partition(view: ViewName, generation: i64) -> String {
     format!("view_rows_{}_{generation}", view.as_str())
 }
 
+/// [`STATE_FORMAT`] as a parameter.
+fn current_format() -> Param {
+    Param::Int(i64::from(STATE_FORMAT))
+}
+
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -749,6 +795,7 @@ fn generation_of(r: &[Cell]) -> Result<Option<Generation>, ProjectorError> {
             position: r[4].int(),
         },
         events: r[5].int(),
+        format: r[6].int(),
     }))
 }
 
@@ -785,19 +832,8 @@ const COLUMN_TYPES: [Col; 9] = [
 ];
 
 /// Up to `limit` feed events after `cursor` (as the store's feed: never
-/// skipping a late commit), the client events among them decoded, how many
-/// were read, and the cursor after them. Only the columns a view needs are
-/// read, the payload parsed straight into its event.
-async fn read_feed(
-    db: &Database,
-    cursor: &Cursor,
-    limit: i64,
-) -> Result<(Vec<Decoded>, usize, Cursor), ProjectorError> {
-    let (rows, next) = fetch_page(db, cursor, limit).await?;
-    Ok((decode_rows(&rows)?, rows.len(), next))
-}
-
-/// The rows of [`read_feed`], not decoded yet, and the cursor after them.
+/// skipping a late commit), not decoded yet, and the cursor after them.
+/// Only the columns a view needs are read (see [`decode_rows`]).
 async fn fetch_page(
     db: &Database,
     cursor: &Cursor,
@@ -857,6 +893,7 @@ async fn client_events(
     db: &Database,
     client: &str,
     before: Option<u64>,
+    timeline: &Timeline,
 ) -> Result<Vec<Decoded>, ProjectorError> {
     let columns = match db {
         Database::Postgres(_) => PG_COLUMNS,
@@ -864,7 +901,7 @@ async fn client_events(
     };
     let (sql, params) = client_events_query(columns, client, before);
     let rows = sql::fetch(db, &sql, &params, &COLUMN_TYPES).await?;
-    decode_rows(&rows)
+    decode_rows(&rows, timeline)
 }
 
 /// The query of [`client_events`] and its parameters.
@@ -879,9 +916,10 @@ fn client_events_query(columns: &str, client: &str, before: Option<u64>) -> (Str
     )
 }
 
-/// The client events of rows read with [`COLUMN_TYPES`]; other aggregates
-/// are skipped.
-fn decode_rows(rows: &[Vec<Cell>]) -> Result<Vec<Decoded>, ProjectorError> {
+/// The client events of rows read with [`COLUMN_TYPES`], each placed in
+/// the practice's zone and policy it was decided in (`timeline`); other
+/// aggregates are skipped.
+fn decode_rows(rows: &[Vec<Cell>], timeline: &Timeline) -> Result<Vec<Decoded>, ProjectorError> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let position = r[1].int();
@@ -897,18 +935,15 @@ fn decode_rows(rows: &[Vec<Cell>]) -> Result<Vec<Decoded>, ProjectorError> {
             upcast::client_event_from_text(aggregate_type, r[5].text(), r[6].text(), r[7].text())
                 .map_err(unreadable)?;
         let recorded_at = upcast::parse_recorded_at(r[8].opt_text()).map_err(unreadable)?;
-        out.push(Decoded {
-            event,
-            meta: EventMeta {
-                client_id: r[3].text().to_owned(),
-                sequence: u64::try_from(r[4].int()).map_err(|_| ProjectorError::Unreadable {
-                    position,
-                    reason: "sequence is negative".into(),
-                })?,
-                position,
-                recorded_at,
-            },
-        });
+        let sequence = u64::try_from(r[4].int()).map_err(|_| ProjectorError::Unreadable {
+            position,
+            reason: "sequence is negative".into(),
+        })?;
+        let meta = timeline.place(
+            EventMeta::new(r[3].text(), sequence, position, recorded_at),
+            &event,
+        );
+        out.push(Decoded { event, meta });
     }
     Ok(out)
 }
@@ -952,6 +987,7 @@ async fn apply_incremental(
     tx: &mut Tx,
     generation: &Generation,
     decoded: &[Decoded],
+    timeline: &Timeline,
 ) -> Result<u64, ProjectorError> {
     let view = generation.view;
     let mut by_client: BTreeMap<&str, Vec<&Decoded>> = BTreeMap::new();
@@ -967,7 +1003,7 @@ async fn apply_incremental(
         ];
         let first = events.first().map_or(0, |d| d.meta.sequence);
         let mut state = view.new_state(client);
-        for d in tx_client_events(tx, client, first).await? {
+        for d in tx_client_events(tx, client, first, timeline).await? {
             state.apply(&d.event, &d.meta);
         }
         let before = keyed(state.rows_text());
@@ -1026,6 +1062,7 @@ async fn tx_client_events(
     tx: &mut Tx,
     client: &str,
     before: u64,
+    timeline: &Timeline,
 ) -> Result<Vec<Decoded>, ProjectorError> {
     let columns = match tx {
         Tx::Pg(_) => PG_COLUMNS,
@@ -1033,7 +1070,7 @@ async fn tx_client_events(
     };
     let (sql, params) = client_events_query(columns, client, Some(before));
     let rows = tx.fetch(&sql, &params, &COLUMN_TYPES).await?;
-    decode_rows(&rows)
+    decode_rows(&rows, timeline)
 }
 
 /// Writes every client's rows of a generation being built, in one

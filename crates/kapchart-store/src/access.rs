@@ -29,10 +29,12 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike as _, NaiveDate, SecondsFormat, SubsecRound as _, Utc};
+use chrono::{
+    DateTime, Datelike as _, NaiveDate, SecondsFormat, SubsecRound as _, TimeZone as _, Utc,
+};
 use futures_util::TryStreamExt as _;
 use kapchart_audit::{ChainVerifier, Finding, FindingKind, Hash, canonical_json};
-use kapchart_domain::{ClientId, ParseError, Role, UserId};
+use kapchart_domain::{ClientId, ParseError, Role, TimeZoneName, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::postgres::PgConnection;
@@ -317,9 +319,10 @@ pub struct AccessQuery {
     pub client: Option<ClientId>,
     /// Only this user's entries (ASTM E2147-18 7.1.7).
     pub user: Option<UserId>,
-    /// Only entries on or after this UTC day.
+    /// Only entries on or after this day (a UTC day for [`list`], the
+    /// practice's local day for [`list_in_zone`]).
     pub from: Option<NaiveDate>,
-    /// Only entries on or before this UTC day.
+    /// Only entries on or before this day (as `from`).
     pub to: Option<NaiveDate>,
     /// The order.
     pub sort: AccessSort,
@@ -579,14 +582,41 @@ where
     Ok(insert)
 }
 
+/// The first instant of local day `day` in `zone`: its midnight, or the
+/// first hour that exists when the clocks skip midnight.
+fn day_start(day: NaiveDate, zone: TimeZoneName) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    (0..=3)
+        .find_map(|h| {
+            zone.tz()
+                .from_local_datetime(&(midnight + chrono::Duration::hours(h)))
+                .earliest()
+        })
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
 /// The entries `q` asks for, in its order.
 ///
 /// # Errors
 /// [`StoreError::Unreadable`] naming the sequence and column of a stored
 /// row that cannot be read back; a store error otherwise.
 pub async fn list(db: &Database, q: &AccessQuery) -> Result<Vec<AccessRecord>, StoreError> {
-    // `at` is RFC 3339 UTC text, so a day's entries are those whose text
-    // starts with the day: at >= 'YYYY-MM-DD' and at < the next day.
+    list_in_zone(db, q, TimeZoneName::UTC).await
+}
+
+/// [`list`], with `from` and `to` the practice's local days in `zone`:
+/// the entries from local midnight of `from` to local midnight after `to`.
+///
+/// # Errors
+/// As [`list`].
+pub async fn list_in_zone(
+    db: &Database,
+    q: &AccessQuery,
+    zone: TimeZoneName,
+) -> Result<Vec<AccessRecord>, StoreError> {
+    // `at` is RFC 3339 UTC text with microseconds, byte-ordered, so a
+    // period's entries are those from the instant its first day begins to
+    // the instant the day after its last begins, written the same way.
     let mut conditions: Vec<&str> = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     if let Some(client) = &q.client {
@@ -599,11 +629,11 @@ pub async fn list(db: &Database, q: &AccessQuery) -> Result<Vec<AccessRecord>, S
     }
     if let Some(from) = q.from {
         conditions.push("at >= ");
-        binds.push(from.format("%Y-%m-%d").to_string());
+        binds.push(timestamp(day_start(from, zone)));
     }
     if let Some(after) = q.to.and_then(|d| d.succ_opt()) {
         conditions.push("at < ");
-        binds.push(after.format("%Y-%m-%d").to_string());
+        binds.push(timestamp(day_start(after, zone)));
     }
     let filter = |placeholder: char| -> String {
         if conditions.is_empty() {

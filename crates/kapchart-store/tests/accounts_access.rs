@@ -749,6 +749,29 @@ async fn list_filters_by_client_and_period(url: &str) {
         .await,
         Vec::<u64>::new()
     );
+
+    // The practice's local days: in Los Angeles (UTC-8 in January) 6
+    // January runs from 08:00 UTC on the 6th to 08:00 UTC on the 7th.
+    let la = kapchart_domain::TimeZoneName::parse("America/Los_Angeles").expect("a zone");
+    let local = |from: Option<NaiveDate>, to: Option<NaiveDate>| {
+        let db = db.clone();
+        async move {
+            let q = AccessQuery {
+                from,
+                to,
+                ..AccessQuery::default()
+            };
+            access::list_in_zone(&db, &q, la)
+                .await
+                .expect("lists")
+                .iter()
+                .map(|r| r.sequence)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(local(day(6), day(6)).await, [3, 4, 5]);
+    assert_eq!(local(day(5), day(5)).await, [1, 2]);
+    assert_eq!(local(None, day(5)).await, [1, 2]);
 }
 
 async fn list_sorts_by_each_field(url: &str) {

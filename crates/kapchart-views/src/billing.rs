@@ -29,7 +29,8 @@ pub struct ChargeRow {
     pub session: String,
     /// `intake`, `preparation`, `exploration`, `integration`, `ongoing_care`.
     pub service: BillableService,
-    /// Date of service (UTC date the session started).
+    /// Date of service: the practice's local date the session started on,
+    /// as the record priced it.
     pub service_date: NaiveDate,
     /// Session start.
     pub start: DateTime<Utc>,

@@ -12,13 +12,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use kapchart_domain::{
     AdverseSeverity, BloodPressure, Clearance, ClientEvent, Departure, DischargeReason, Drug,
-    Phase, Role, Route, Rule, SessionKind, SessionStatus, Suitability,
+    Phase, Role, Route, Rule, SessionKind, SessionStatus, Suitability, TimeZoneName,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::kinds;
 use crate::schedule::ProgressFold;
-use crate::view::{EventMeta, MakeRow, event_day, sequence_key};
+use crate::view::{EventMeta, MakeRow, ViewPolicy, event_day, sequence_key};
 
 /// An amendment (an `EntryAmended` entry), shown beside the entry it amends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,6 +296,8 @@ pub struct SessionItem {
     pub session: String,
     /// Kind.
     pub kind: SessionKind,
+    /// The practice's local date it starts on.
+    pub date: NaiveDate,
     /// Start.
     pub start: DateTime<Utc>,
     /// End.
@@ -410,7 +412,18 @@ pub struct ChartRow {
 struct Recorded {
     sequence: u64,
     recorded_at: DateTime<Utc>,
+    /// The practice's time zone and policy the event was decided in.
+    zone: TimeZoneName,
+    policy: ViewPolicy,
     event: ClientEvent,
+}
+
+impl Recorded {
+    /// The event's metadata as the chart keeps it (no feed position).
+    fn meta(&self, client_id: &str) -> EventMeta {
+        EventMeta::new(client_id, self.sequence, 0, self.recorded_at)
+            .in_practice(self.zone, self.policy)
+    }
 }
 
 /// The chart's fold state: the client's entries.
@@ -425,6 +438,8 @@ impl ChartFold {
         self.entries.push(Recorded {
             sequence: meta.sequence,
             recorded_at: meta.recorded_at,
+            zone: meta.zone,
+            policy: meta.policy,
             event: event.clone(),
         });
     }
@@ -439,12 +454,7 @@ impl ChartFold {
         let mut rows = Vec::with_capacity(self.entries.len() + 1);
         for r in &self.entries {
             let d = r.event.decision();
-            let meta = EventMeta {
-                client_id: client_id.to_owned(),
-                sequence: r.sequence,
-                position: 0,
-                recorded_at: r.recorded_at,
-            };
+            let meta = r.meta(client_id);
             let data = EntryRow {
                 sequence: r.sequence,
                 recorded_at: r.recorded_at,
@@ -529,7 +539,8 @@ impl ChartFold {
         };
         let mut sessions: BTreeMap<String, SessionItem> = BTreeMap::new();
         for r in &self.entries {
-            progress.apply(&r.event);
+            let meta = r.meta(client_id);
+            progress.apply(&r.event, &meta);
             let st = || stamp(r.sequence, r.recorded_at);
             for used in r
                 .event
@@ -573,7 +584,7 @@ impl ChartFold {
                 ClientEvent::IntakeRecorded(e) => {
                     chart.intake = Some(IntakeItem {
                         session: e.session.to_string(),
-                        date: e.span.date(),
+                        date: meta.local_date(e.span.start()),
                         therapist: e.therapist.to_string(),
                         finding: e.finding,
                         diagnoses: e.diagnoses.iter().map(|c| c.as_str().to_owned()).collect(),
@@ -585,6 +596,7 @@ impl ChartFold {
                         SessionKind::Intake,
                         &e.span,
                         e.therapist.as_str(),
+                        meta.local_date(e.span.start()),
                         st(),
                     );
                 }
@@ -627,6 +639,7 @@ impl ChartFold {
                         SessionItem {
                             session: e.session.to_string(),
                             kind: e.kind,
+                            date: meta.local_date(e.span.start()),
                             start: e.span.start(),
                             end: e.span.end(),
                             status: SessionStatus::Scheduled,
@@ -642,11 +655,12 @@ impl ChartFold {
                         SessionKind::Preparation,
                         &e.span,
                         e.therapist.as_str(),
+                        meta.local_date(e.span.start()),
                         st(),
                     );
                 }
                 ClientEvent::ExplorationRecorded(e) => {
-                    let date = e.span.date();
+                    let date = meta.local_date(e.span.start());
                     if let Some(a) = &e.administration {
                         if let Some(rx) = chart.prescription.as_mut() {
                             rx.used_sessions = rx.used_sessions.saturating_add(1);
@@ -654,7 +668,7 @@ impl ChartFold {
                         }
                         chart.doses.push(DoseItem {
                             session: e.session.to_string(),
-                            date: a.given_at.date_naive(),
+                            date: meta.local_date(a.given_at),
                             given_at: a.given_at,
                             drug: a.drug,
                             route: a.route,
@@ -689,6 +703,7 @@ impl ChartFold {
                         SessionKind::Exploration,
                         &e.span,
                         e.therapist.as_str(),
+                        meta.local_date(e.span.start()),
                         st(),
                     );
                 }
@@ -699,6 +714,7 @@ impl ChartFold {
                         SessionKind::Integration,
                         &e.span,
                         e.therapist.as_str(),
+                        meta.local_date(e.span.start()),
                         st(),
                     );
                 }
@@ -729,6 +745,7 @@ impl ChartFold {
                         SessionKind::OngoingCare,
                         &e.span,
                         e.therapist.as_str(),
+                        meta.local_date(e.span.start()),
                         st(),
                     );
                 }
@@ -789,6 +806,7 @@ fn hold(
     kind: SessionKind,
     span: &kapchart_domain::TimeSpan,
     therapist: &str,
+    date: NaiveDate,
     stamp: Stamp,
 ) {
     sessions.insert(
@@ -796,6 +814,7 @@ fn hold(
         SessionItem {
             session: session.to_owned(),
             kind,
+            date,
             start: span.start(),
             end: span.end(),
             status: SessionStatus::Held,

@@ -262,13 +262,13 @@ impl ComplianceFold {
             ClientEvent::SessionScheduled(e) => {
                 ctx.session = Some(e.session.to_string());
                 if e.kind == SessionKind::Exploration {
-                    ctx.spacing = self.nearest_dosed(e.span.date());
+                    ctx.spacing = self.nearest_dosed(meta.local_date(e.span.start()));
                 }
             }
             ClientEvent::ExplorationRecorded(e) => {
                 ctx.session = Some(e.session.to_string());
                 if e.administration.is_some() {
-                    ctx.spacing = self.nearest_dosed(e.span.date());
+                    ctx.spacing = self.nearest_dosed(meta.local_date(e.span.start()));
                     ctx.count = Some(self.dosed + 1);
                 }
             }
@@ -278,7 +278,7 @@ impl ComplianceFold {
                     .explorations
                     .iter()
                     .find(|x| x.session == e.exploration.as_str())
-                    .map(|x| days_between(x.date, e.span.date()));
+                    .map(|x| days_between(x.date, meta.local_date(e.span.start())));
                 ctx.integrated = Some((e.exploration.to_string(), days));
             }
             ClientEvent::IntakeRecorded(e) => ctx.session = Some(e.session.to_string()),
@@ -360,7 +360,7 @@ impl ComplianceFold {
                         format!("dosed exploration {n}; protocol maximum {max}"),
                     )));
                 }
-                let date = e.span.date();
+                let date = meta.local_date(e.span.start());
                 let rx = e
                     .prescription
                     .as_ref()
@@ -449,7 +449,7 @@ impl ComplianceFold {
             ClientEvent::ExplorationRecorded(e) => {
                 self.explorations.push(Explored {
                     session: e.session.to_string(),
-                    date: e.span.date(),
+                    date: meta.local_date(e.span.start()),
                     dosed: e.administration.is_some(),
                 });
                 if let Some(a) = &e.administration {
@@ -466,7 +466,7 @@ impl ComplianceFold {
                             client_id: meta.client_id.clone(),
                             setting: Setting::InPractice,
                             session: Some(e.session.to_string()),
-                            date: a.given_at.date_naive(),
+                            date: meta.local_date(a.given_at),
                             given_at: Some(a.given_at),
                             drug: Some(a.drug),
                             route: a.route,

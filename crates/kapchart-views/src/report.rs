@@ -501,11 +501,11 @@ fn schedule(input: &Input<'_>, period: Period, client: Option<&str>) -> Result<T
     let mut shown: Vec<&SessionRow> = all
         .iter()
         .filter(|s| client.is_none_or(|c| c == s.client_id))
-        .filter(|s| period.contains(s.start.date_naive()))
+        .filter(|s| period.contains(s.date))
         .collect();
     shown.sort_by(|a, b| {
         (
-            a.start.date_naive(),
+            a.date,
             &a.therapist,
             a.start,
             a.end,
@@ -513,7 +513,7 @@ fn schedule(input: &Input<'_>, period: Period, client: Option<&str>) -> Result<T
             &a.session,
         )
             .cmp(&(
-                b.start.date_naive(),
+                b.date,
                 &b.therapist,
                 b.start,
                 b.end,
@@ -525,7 +525,7 @@ fn schedule(input: &Input<'_>, period: Period, client: Option<&str>) -> Result<T
     for s in shown {
         let with = conflicts.get(&(s.client_id.clone(), s.session.clone()));
         table.push(vec![
-            text(s.start.date_naive()),
+            text(s.date),
             text(&s.therapist),
             time(s.start),
             time(s.end),

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::kinds;
 use crate::view::{EventMeta, MakeRow, ViewPolicy};
 
-/// A session (row kind `session`, key = session id, day = the UTC date it
-/// starts on).
+/// A session (row kind `session`, key = session id, day = the practice's
+/// local date it starts on).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionRow {
     /// Session id (unique within the client).
@@ -27,6 +27,10 @@ pub struct SessionRow {
     pub kind: SessionKind,
     /// The therapist (user id) the session is with.
     pub therapist: String,
+    /// The practice's local date the session starts on (in the time zone
+    /// the practice had when the session was booked or recorded): the day
+    /// it is filed under.
+    pub date: NaiveDate,
     /// Start (RFC 3339, UTC).
     pub start: DateTime<Utc>,
     /// End (RFC 3339, UTC).
@@ -148,6 +152,7 @@ pub struct ProgressRow {
 struct Slot {
     kind: SessionKind,
     therapist: String,
+    date: NaiveDate,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     status: SessionStatus,
@@ -168,7 +173,7 @@ pub(crate) struct ScheduleFold {
 
 impl ScheduleFold {
     pub(crate) fn apply(&mut self, event: &ClientEvent, meta: &EventMeta) {
-        self.progress.apply(event);
+        self.progress.apply(event, meta);
         let seq = meta.sequence;
         match event {
             ClientEvent::SessionScheduled(e) => {
@@ -177,6 +182,7 @@ impl ScheduleFold {
                     Slot {
                         kind: e.kind,
                         therapist: e.therapist.to_string(),
+                        date: meta.local_date(e.span.start()),
                         start: e.span.start(),
                         end: e.span.end(),
                         status: SessionStatus::Scheduled,
@@ -194,7 +200,7 @@ impl ScheduleFold {
                 &e.span,
                 e.therapist.as_str(),
                 None,
-                seq,
+                meta,
             ),
             ClientEvent::PreparationRecorded(e) => self.hold(
                 e.session.as_str(),
@@ -202,7 +208,7 @@ impl ScheduleFold {
                 &e.span,
                 e.therapist.as_str(),
                 None,
-                seq,
+                meta,
             ),
             ClientEvent::ExplorationRecorded(e) => self.hold(
                 e.session.as_str(),
@@ -210,7 +216,7 @@ impl ScheduleFold {
                 &e.span,
                 e.therapist.as_str(),
                 None,
-                seq,
+                meta,
             ),
             ClientEvent::IntegrationRecorded(e) => self.hold(
                 e.session.as_str(),
@@ -218,7 +224,7 @@ impl ScheduleFold {
                 &e.span,
                 e.therapist.as_str(),
                 Some(e.exploration.to_string()),
-                seq,
+                meta,
             ),
             ClientEvent::OngoingCareRecorded(e) => self.hold(
                 e.session.as_str(),
@@ -226,7 +232,7 @@ impl ScheduleFold {
                 &e.span,
                 e.therapist.as_str(),
                 None,
-                seq,
+                meta,
             ),
             ClientEvent::SessionCancelled(e) => {
                 let reason = match e.reason {
@@ -260,11 +266,14 @@ impl ScheduleFold {
         span: &TimeSpan,
         therapist: &str,
         integrates: Option<String>,
-        seq: u64,
+        meta: &EventMeta,
     ) {
+        let seq = meta.sequence;
+        let date = meta.local_date(span.start());
         let slot = self.sessions.entry(session.to_owned()).or_insert(Slot {
             kind,
             therapist: therapist.to_owned(),
+            date,
             start: span.start(),
             end: span.end(),
             status: SessionStatus::Held,
@@ -277,6 +286,7 @@ impl ScheduleFold {
         // What was held is what counts: the recorded time and therapist.
         slot.kind = kind;
         slot.therapist = therapist.to_owned();
+        slot.date = date;
         slot.start = span.start();
         slot.end = span.end();
         slot.status = SessionStatus::Held;
@@ -304,6 +314,7 @@ impl ScheduleFold {
                     client_id: client_id.to_owned(),
                     kind: s.kind,
                     therapist: s.therapist.clone(),
+                    date: s.date,
                     start: s.start,
                     end: s.end,
                     minutes: (s.end - s.start).num_minutes(),
@@ -314,12 +325,7 @@ impl ScheduleFold {
                     closed_sequence: s.closed_sequence,
                     cancel_reason: s.cancel_reason.clone(),
                 };
-                R::make(
-                    kinds::SESSION,
-                    id.clone(),
-                    Some(s.start.date_naive()),
-                    &data,
-                )
+                R::make(kinds::SESSION, id.clone(), Some(s.date), &data)
             })
             .collect();
         if self.progress.registered {
@@ -374,7 +380,7 @@ pub(crate) struct ProgressFold {
 }
 
 impl ProgressFold {
-    pub(crate) fn apply(&mut self, event: &ClientEvent) {
+    pub(crate) fn apply(&mut self, event: &ClientEvent, meta: &EventMeta) {
         match event {
             ClientEvent::ClientRegistered(e) => {
                 self.registered = true;
@@ -409,7 +415,7 @@ impl ProgressFold {
                 }
                 self.explorations.push(ExplorationFold {
                     session: e.session.to_string(),
-                    date: e.span.date(),
+                    date: meta.local_date(e.span.start()),
                     dose_mg: dose,
                     integrated: false,
                 });

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod local_days;
+
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("test date")
 }
@@ -182,12 +184,12 @@ fn record(client: &str) -> Vec<ClientEvent> {
 }
 
 fn meta(client: &str, sequence: u64, event: &ClientEvent) -> EventMeta {
-    EventMeta {
-        client_id: client.to_owned(),
+    EventMeta::new(
+        client,
         sequence,
-        position: sequence as i64,
-        recorded_at: event.decision().decided_at,
-    }
+        sequence as i64,
+        event.decision().decided_at,
+    )
 }
 
 fn fold(view: ViewName, client: &str, events: &[ClientEvent]) -> ViewState {
@@ -555,7 +557,7 @@ fn session(
 ) -> SessionRow {
     serde_json::from_value(json!({
         "session": id, "client_id": client, "kind": "preparation", "therapist": therapist,
-        "start": from, "end": to, "minutes": 60, "status": status, "integrates": null,
+        "date": &from[..10], "start": from, "end": to, "minutes": 60, "status": status, "integrates": null,
         "scheduled_sequence": 1, "recorded_sequence": null, "closed_sequence": null,
         "cancel_reason": null,
     }))

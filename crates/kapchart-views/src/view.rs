@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kapchart_domain::{ClientEvent, Policy};
+use kapchart_domain::{ClientEvent, Policy, TimeZoneName};
 use serde::{Deserialize, Serialize};
 
 use crate::billing::BillingFold;
@@ -18,7 +18,7 @@ use crate::schedule::ScheduleFold;
 /// meaning (including the CPT table, see [`crate::cpt`]). A stored state of
 /// another format is not applied to: the projector rebuilds the view from
 /// the first event instead.
-pub const STATE_FORMAT: u32 = 1;
+pub const STATE_FORMAT: u32 = 2;
 
 /// What the projector knows of a stored event besides its payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,46 @@ pub struct EventMeta {
     pub position: i64,
     /// When the store recorded the event (from the event metadata).
     pub recorded_at: DateTime<Utc>,
+    /// The practice's time zone when the event was decided (from the
+    /// practice's record): the event's days are the practice's local
+    /// dates in it, as the record counted them. UTC before the practice
+    /// set one.
+    pub zone: TimeZoneName,
+    /// The values of the policy version the event was decided under.
+    pub policy: ViewPolicy,
+}
+
+impl EventMeta {
+    /// The metadata of an event decided in UTC under the standard policy
+    /// (a practice that has configured neither).
+    pub fn new(
+        client_id: impl Into<String>,
+        sequence: u64,
+        position: i64,
+        recorded_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            sequence,
+            position,
+            recorded_at,
+            zone: TimeZoneName::UTC,
+            policy: ViewPolicy::standard(),
+        }
+    }
+
+    /// The same metadata, decided in `zone` under `policy`.
+    #[must_use]
+    pub fn in_practice(mut self, zone: TimeZoneName, policy: ViewPolicy) -> Self {
+        self.zone = zone;
+        self.policy = policy;
+        self
+    }
+
+    /// The practice's local date at an instant, in the event's zone.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.zone.tz()).date_naive()
+    }
 }
 
 /// The views projected from the event feed.
@@ -411,6 +451,9 @@ impl ViewState {
         if meta.sequence <= self.last_sequence || meta.client_id != self.client_id {
             return;
         }
+        // Dates are judged by the policy the latest event was decided
+        // under (the practice may adopt new versions over time).
+        self.policy = meta.policy;
         let policy = self.policy;
         match &mut self.fold {
             Fold::Schedule(f) => f.apply(event, meta),
@@ -476,21 +519,22 @@ pub fn chart_as_of<'a>(
     state.rows()
 }
 
-/// The calendar day an event is about: the session's date (UTC) for
+/// The calendar day an event is about: the session's local date for
 /// session events, the day named by the event (evaluated, signed,
-/// administered, treated, received, discharged), else the day it was
-/// recorded (UTC).
+/// administered, treated, received, discharged), else the local date it
+/// was recorded on. Local dates are the practice's, in the event's zone
+/// ([`EventMeta::local_date`]).
 pub fn event_day(event: &ClientEvent, meta: &EventMeta) -> NaiveDate {
     match event {
-        ClientEvent::IntakeRecorded(e) => e.span.date(),
+        ClientEvent::IntakeRecorded(e) => meta.local_date(e.span.start()),
         ClientEvent::MedicalEvaluationRecorded(e) => e.evaluated_on,
         ClientEvent::ConsentRecorded(e) => e.signed_on,
-        ClientEvent::SessionScheduled(e) => e.span.date(),
-        ClientEvent::PreparationRecorded(e) => e.span.date(),
-        ClientEvent::ExplorationRecorded(e) => e.span.date(),
-        ClientEvent::IntegrationRecorded(e) => e.span.date(),
+        ClientEvent::SessionScheduled(e) => meta.local_date(e.span.start()),
+        ClientEvent::PreparationRecorded(e) => meta.local_date(e.span.start()),
+        ClientEvent::ExplorationRecorded(e) => meta.local_date(e.span.start()),
+        ClientEvent::IntegrationRecorded(e) => meta.local_date(e.span.start()),
         ClientEvent::OutcomeMeasureRecorded(e) => e.administered_on,
-        ClientEvent::OngoingCareRecorded(e) => e.span.date(),
+        ClientEvent::OngoingCareRecorded(e) => meta.local_date(e.span.start()),
         ClientEvent::ExternalTreatmentRecorded(e) => e.treated_on,
         ClientEvent::PaymentRecorded(e) => e.received_on,
         ClientEvent::ClientDischarged(e) => e.discharged_on,
@@ -501,11 +545,11 @@ pub fn event_day(event: &ClientEvent, meta: &EventMeta) -> NaiveDate {
         | ClientEvent::OverrideAuthorized(_)
         | ClientEvent::SessionCancelled(_)
         | ClientEvent::NoShowRecorded(_)
-        | ClientEvent::EntryAmended(_) => meta.recorded_at.date_naive(),
+        | ClientEvent::EntryAmended(_) => meta.local_date(meta.recorded_at),
     }
 }
 
-/// Calendar days (UTC dates) from `earlier` to `later`.
+/// Calendar days from `earlier` to `later` (local dates).
 pub(crate) fn days_between(earlier: NaiveDate, later: NaiveDate) -> i64 {
     (later - earlier).num_days()
 }

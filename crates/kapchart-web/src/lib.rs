@@ -95,6 +95,24 @@ impl WebState {
         }
     }
 
+    /// The schedule's days to read for the local days `first` to `last`
+    /// of the pages' time zone: the same days when the pages' zone is the
+    /// record's (the schedule files sessions under the record's local
+    /// dates), else one more on each side, for the page to keep what
+    /// starts on its own days (a practice that has not set its identity,
+    /// served with another time zone).
+    pub fn schedule_days(
+        &self,
+        first: chrono::NaiveDate,
+        last: chrono::NaiveDate,
+    ) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+        if self.app.settings_known().time_zone().tz() == self.time_zone() {
+            (Some(first), Some(last))
+        } else {
+            (first.pred_opt(), last.succ_opt())
+        }
+    }
+
     /// How long an unused session lasts: the idle sign-out of the policy
     /// in force once the practice has adopted a policy of its own, until
     /// then the configured one ([`WebConfig::idle_limit`]).

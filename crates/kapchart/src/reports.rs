@@ -195,7 +195,12 @@ fn report_access(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
     };
     runtime()?.block_on(async {
         let db = open(global).await?;
-        let records = kapchart_store::access::list(&db, &query)
+        // The period's days are the practice's local days.
+        let zone = kapchart_store::practice::load(&db)
+            .await
+            .context("reading the practice's settings")?
+            .time_zone();
+        let records = kapchart_store::access::list_in_zone(&db, &query, zone)
             .await
             .context("reading the access log")?;
         db.close().await;

@@ -121,8 +121,7 @@ impl Choice {
     }
 }
 
-/// The entries chosen: the store's UTC days around the period, kept when
-/// their local day is in it.
+/// The entries chosen (the period's days are the practice's local days).
 async fn entries(
     state: &WebState,
     user: &SignedIn,
@@ -140,17 +139,11 @@ async fn entries(
     let query = AccessQuery {
         client: choice.client.clone(),
         user: choice.user.clone(),
-        from: choice.from.and_then(|d| d.pred_opt()),
-        to: choice.to.and_then(|d| d.succ_opt()),
+        from: choice.from,
+        to: choice.to,
         sort: choice.sort,
     };
-    let tz = state.config.time_zone;
-    let mut records = state.app.read_access_log(&user.caller, &query).await?;
-    records.retain(|r| {
-        let day = format::local_day(r.entry.at, tz);
-        choice.from.is_none_or(|f| day >= f) && choice.to.is_none_or(|t| day <= t)
-    });
-    Ok(records)
+    Ok(state.app.read_access_log(&user.caller, &query).await?)
 }
 
 /// A column the page sorts by.
@@ -220,7 +213,7 @@ pub(super) async fn page(
     user: SignedIn,
     Query(params): Query<AccessParams>,
 ) -> Result<Response, PageError> {
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let choice = Choice::of(&params, format::local_day(state.app.now(), tz))?;
     let records = entries(&state, &user, &choice).await?;
     let columns = [
@@ -314,7 +307,7 @@ pub(super) async fn csv(
     user: SignedIn,
     Query(params): Query<AccessParams>,
 ) -> Result<Response, PageError> {
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let choice = Choice::of(&params, format::local_day(state.app.now(), tz))?;
     let records = entries(&state, &user, &choice).await?;
     let rows: Vec<Vec<Value>> = records

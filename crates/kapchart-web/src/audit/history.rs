@@ -129,7 +129,7 @@ pub(super) async fn page(
         .read_history(&user.caller, &user.source, &client, user.purpose)
         .await?;
     let log = state.app.read_checkpoints(&user.caller).await?;
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let chart_base = format!("/clients/{client}");
 
     let mut entries: Vec<EntryView> = Vec::with_capacity(events.len());

@@ -125,7 +125,7 @@ pub(super) async fn page(
 ) -> Result<Response, PageError> {
     let run = state.app.read_verification(&user.caller).await?;
     let log = state.app.read_checkpoints(&user.caller).await?;
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let may_read_histories = user.caller.must_be_auditor().is_ok();
     let client_href = |id: &str| may_read_histories.then(|| history_href(id));
 

@@ -149,7 +149,7 @@ async fn page(
 ) -> Result<Response, PageError> {
     let (from, to) = period_of(&q)?;
     let reply = read(report, &state, &user, (from, to), ReadAction::Query).await?;
-    let tz = state.config.time_zone;
+    let tz = state.time_zone();
     let rows = reply
         .rows
         .iter()

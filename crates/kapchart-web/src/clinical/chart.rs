@@ -104,12 +104,7 @@ pub(super) async fn page(
                     s.status == kapchart_domain::SessionStatus::Scheduled
                         && s.kind == kapchart_domain::SessionKind::Exploration
                 }) {
-                    for mut f in needs::exploration_flags(
-                        &subject,
-                        &policy,
-                        &s.session,
-                        s.start.date_naive(),
-                    ) {
+                    for mut f in needs::exploration_flags(&subject, &policy, &s.session, s.date) {
                         f.text = format!(
                             "{} on {}: {}",
                             s.session,

@@ -320,7 +320,7 @@ fn held(chart: &ChartRow, kind: SessionKind) -> Vec<NaiveDate> {
         .sessions
         .iter()
         .filter(|s| s.kind == kind && s.status == SessionStatus::Held)
-        .map(|s| s.start.date_naive())
+        .map(|s| s.date)
         .collect()
 }
 
@@ -613,14 +613,18 @@ fn integrations(
                 .sessions
                 .iter()
                 .find(|s| s.session == c.exploration)
-                .map(|s| s.start.date_naive());
+                .map(|s| s.date);
             Some(IntegrationLine {
                 sequence: e.sequence,
                 date: format::date(format::local_day(c.span.start, tz)),
                 session: c.session,
                 days_after: explored.map_or_else(
                     || "—".to_owned(),
-                    |d| (c.span.start.date_naive() - d).num_days().to_string(),
+                    |d| {
+                        (format::local_day(c.span.start, tz) - d)
+                            .num_days()
+                            .to_string()
+                    },
                 ),
                 exploration: c.exploration,
                 notes: c.notes,
@@ -646,13 +650,18 @@ pub(super) fn pending_integration(
     entries
         .iter()
         .filter(|(e, _)| e.event_type == "ExplorationRecorded")
-        .filter_map(|(e, _)| serde_json::from_value::<ExplorationContent>(e.content.clone()).ok())
-        .find(|c| {
+        .filter_map(|(e, day)| {
+            serde_json::from_value::<ExplorationContent>(e.content.clone())
+                .ok()
+                .map(|c| (c, *day))
+        })
+        .find(|(c, _)| {
             c.administration.as_ref().is_some_and(|a| a.dose.is_some())
                 && !integrated.contains(&c.session)
         })
-        .map(|c| PendingIntegration {
-            due_by: Some(c.span.start.date_naive() + Duration::days(i64::from(window_days))),
+        .map(|(c, day)| PendingIntegration {
+            // The entry's day: the exploration's local date.
+            due_by: day.map(|d| d + Duration::days(i64::from(window_days))),
             exploration: c.session,
         })
 }

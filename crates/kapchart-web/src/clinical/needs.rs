@@ -270,7 +270,7 @@ pub fn client_flags(c: &Subject<'_>, policy: &Policy, today: NaiveDate) -> Vec<F
     out
 }
 
-/// What a booked exploration on `day` (its UTC date, as the rules count
+/// What a booked exploration on `day` (its local date, as the rules count
 /// days) would meet when dosed: the previous exploration not integrated,
 /// the prescription, spacing, the protocol maximum, and blood pressure.
 pub fn exploration_flags(
@@ -489,7 +489,7 @@ pub fn prescriber_decisions(c: &Subject<'_>, policy: &Policy, today: NaiveDate) 
     for s in chart.sessions.iter().filter(|s| {
         s.status == SessionStatus::Scheduled
             && s.kind == kapchart_domain::SessionKind::Exploration
-            && s.start.date_naive() >= today
+            && s.date >= today
     }) {
         let authorized = chart
             .authorizations
@@ -502,7 +502,7 @@ pub fn prescriber_decisions(c: &Subject<'_>, policy: &Policy, today: NaiveDate) 
                     format!(
                         "BP authorization for {} on {}: the last pre-dose BP was {} (on {}), above {threshold}",
                         s.session,
-                        format::date(s.start.date_naive()),
+                        format::date(s.date),
                         bp.before,
                         format::date(bp.date)
                     ),

@@ -177,7 +177,8 @@ fn an_authorization_on_file_answers_the_bp_flag() {
                 "prescriber": "rx-1", "reason": "ok", "used_by": null,
             }), stamp(11))],
             "sessions": [merged(json!({
-                "session": "expl-2", "kind": "exploration", "start": "2026-03-09T10:00:00Z",
+                "session": "expl-2", "kind": "exploration", "date": "2026-03-09",
+                "start": "2026-03-09T10:00:00Z",
                 "end": "2026-03-09T12:00:00Z", "status": "scheduled", "therapist": "t-1",
             }), stamp(12))],
         }),
@@ -224,7 +225,8 @@ fn the_prescriber_sees_decisions_due() {
             "doses": [dose("expl-1", 2)],
             "blood_pressure": [bp("expl-1", 2, (150, 85)), bp("expl-2", 4, (152, 95))],
             "sessions": [merged(json!({
-                "session": "expl-3", "kind": "exploration", "start": "2026-03-12T10:00:00Z",
+                "session": "expl-3", "kind": "exploration", "date": "2026-03-12",
+                "start": "2026-03-12T10:00:00Z",
                 "end": "2026-03-12T12:00:00Z", "status": "scheduled", "therapist": "t-1",
             }), stamp(12))],
         }),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use kapchart_api::ClientSummary;
 use kapchart_domain::{Role, SessionKind, SessionStatus};
 use serde::Deserialize;
@@ -28,6 +28,8 @@ const DAYS: i64 = 7;
 /// uses.
 #[derive(Debug, Deserialize)]
 struct ScheduleLine {
+    /// The practice's local date the session is filed under.
+    day: NaiveDate,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     client_id: String,
@@ -93,24 +95,12 @@ pub(super) async fn week(
         None => today,
     };
     let last = first + Duration::days(DAYS - 1);
-    // The local days' bounds as UTC instants, and the UTC days they span.
-    let start = local_midnight(tz, first);
-    let end = local_midnight(tz, last + Duration::days(1));
-    let (utc_from, utc_to) = (
-        start.date_naive(),
-        (end - Duration::seconds(1)).date_naive(),
-    );
+    let asked = state.schedule_days(first, last);
     // The therapist's own sessions and what their clients among them
     // need, as one read: one access-log entry per client shown.
     let (report, summaries) = state
         .app
-        .read_my_schedule(
-            &user.caller,
-            &user.source,
-            user.purpose,
-            Some(utc_from),
-            Some(utc_to),
-        )
+        .read_my_schedule(&user.caller, &user.source, user.purpose, asked.0, asked.1)
         .await?;
     let mut lines: Vec<ScheduleLine> = report
         .rows
@@ -118,7 +108,7 @@ pub(super) async fn week(
         .map(serde_json::from_value)
         .collect::<Result<_, _>>()
         .map_err(|e| PageError::internal("reading the schedule report", &e))?;
-    lines.retain(|l| l.start >= start && l.start < end);
+    lines.retain(|l| (first..=last).contains(&format::local_day(l.start, tz)));
     lines.sort_by(|a, b| {
         (a.start, &a.client_id, &a.session).cmp(&(b.start, &b.client_id, &b.session))
     });
@@ -171,18 +161,6 @@ pub(super) async fn week(
     })
 }
 
-/// Midnight of `day` in `tz` as UTC (the first instant of the day when
-/// midnight itself was skipped).
-fn local_midnight(tz: chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
-    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    (0..=3)
-        .find_map(|h| {
-            tz.from_local_datetime(&(midnight + Duration::hours(h)))
-                .earliest()
-        })
-        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
-}
-
 fn session_view(
     line: &ScheduleLine,
     summary: Option<&ClientSummary>,
@@ -195,7 +173,7 @@ fn session_view(
     let mut session_actions = Vec::new();
     if let Some(summary) = summary.filter(|_| scheduled) {
         let c = &needs::Subject::of(summary);
-        let day = line.start.date_naive();
+        let day = line.day;
         let (kind_flags, skip): (Vec<Flag>, &[About]) = match line.kind {
             SessionKind::Exploration => (
                 needs::exploration_flags(c, policy, &line.session, day),

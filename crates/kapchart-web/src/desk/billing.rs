@@ -7,7 +7,7 @@ use axum::response::Response;
 use kapchart_views::{AccountRow, ChargeRow, PaymentRow, kinds};
 use serde::Deserialize;
 
-use super::format::{balance, clock, local_day, money, word_of};
+use super::format::{balance, clock, money, word_of};
 use super::{client_of_path, staff_name, staff_of};
 use crate::WebState;
 use crate::page::{self, Layout, PageError, render};
@@ -190,7 +190,7 @@ pub(super) async fn billing(
     let charges = charges
         .into_iter()
         .map(|c| ChargeLine {
-            date: local_day(c.start, tz).to_string(),
+            date: c.service_date.to_string(),
             time: clock(c.start, tz),
             service: word_of(&c.service),
             session: c.session,

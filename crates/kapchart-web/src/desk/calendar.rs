@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use kapchart_domain::{ClientId, Role};
 use serde::Deserialize;
@@ -177,16 +177,6 @@ fn days_asked(
     Ok((false, day, day))
 }
 
-/// The UTC instant local midnight of `day` is in `tz` (the earliest
-/// instant of the day, also when midnight is skipped by a clock change).
-fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let midnight = day.and_time(NaiveTime::MIN);
-    tz.from_local_datetime(&midnight).earliest().map_or_else(
-        || Utc.from_utc_datetime(&midnight),
-        |t| t.with_timezone(&Utc),
-    )
-}
-
 /// `GET /desk`: the calendar.
 pub(super) async fn calendar(
     State(state): State<WebState>,
@@ -196,19 +186,10 @@ pub(super) async fn calendar(
     let tz = state.time_zone();
     let today = today(state.app.now(), tz);
     let (week, first, last) = days_asked(&q, today)?;
-    // The schedule's days are UTC dates: ask for those the local days
-    // cover, keep the sessions that start on them locally.
-    let from = local_midnight(first, tz);
-    let until = local_midnight(last + Duration::days(1), tz);
+    let days = state.schedule_days(first, last);
     let reply = state
         .app
-        .read_schedule(
-            &user.caller,
-            &user.source,
-            user.purpose,
-            Some(from.date_naive()),
-            Some((until - Duration::seconds(1)).date_naive()),
-        )
+        .read_schedule(&user.caller, &user.source, user.purpose, days.0, days.1)
         .await?;
     let mut lines = reply
         .rows
@@ -216,7 +197,7 @@ pub(super) async fn calendar(
         .map(serde_json::from_value::<ScheduleLine>)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| PageError::internal("reading the schedule report", &e))?;
-    lines.retain(|l| l.start >= from && l.start < until);
+    lines.retain(|l| (first..=last).contains(&local_day(l.start, tz)));
 
     let staff = staff_of(&state).await?;
     let mut therapists: Vec<&Staff> = staff
