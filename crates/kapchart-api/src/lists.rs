@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use kapchart_domain::{ClientId, Policy, Role};
 use kapchart_store::access::{AccessAction, AccessEntry, DataCategory};
-use kapchart_views::{ChartRow, ProgressRow, ReportKind, ViewName, kinds};
+use kapchart_views::{ChartRow, ChartSummary, ProgressRow, ReportKind, ViewName};
 use serde::Serialize;
 
 use crate::disclosure::{clients_of, report_categories};
@@ -27,7 +27,9 @@ pub struct ClientSummary {
     /// The client.
     pub client_id: ClientId,
     /// Where the client stands: registration, assessments, prescription,
-    /// doses, blood pressure, outcome measures, sessions, discharge.
+    /// doses, blood pressure, discharge; of the sessions only those still
+    /// scheduled, of the outcome measures the latest of each instrument
+    /// (the chart's `summary` row, [`kapchart_views::ChartSummary`]).
     pub chart: ChartRow,
     /// Protocol progress: explorations, sessions left, what is due next.
     pub progress: ProgressRow,
@@ -156,24 +158,16 @@ impl AppState {
         let field = own_client_field(caller.role)?;
         let me = caller.user_id.as_str();
         // The small progress rows find the caller's clients; their chart
-        // rows are then read together by key (one query, not one per
-        // client), and each kept only if it, too, names the caller.
-        let progress_rows = match only {
-            Some(only) => {
-                let keys: Vec<&str> = only.iter().map(ClientId::as_str).collect();
-                self.rows_of_clients(ViewName::Schedule, kinds::PROGRESS, &keys)
-                    .await?
-            }
-            None => {
-                self.view_rows(ViewName::Schedule, &[kinds::PROGRESS], None)
-                    .await?
-            }
-        };
+        // summaries (the chart without the history no list shows) are then
+        // read together by key (one query, not one per client), and each
+        // kept only if it, too, names the caller. Both are parsed straight
+        // from their stored text.
+        let keys: Option<Vec<&str>> = only.map(|o| o.iter().map(ClientId::as_str).collect());
+        let progress_rows = self
+            .data_of_clients::<ProgressRow>(ViewName::Schedule, keys.as_deref())
+            .await?;
         let mut mine: BTreeMap<String, ProgressRow> = BTreeMap::new();
-        for (client, row) in progress_rows {
-            let progress: ProgressRow = row
-                .parse()
-                .ok_or_else(|| ApiError::internal("a progress row of the view", &"unreadable"))?;
+        for (client, progress) in progress_rows {
             let named = match caller.role {
                 Role::Therapist => progress.therapist.as_deref(),
                 _ => progress.prescriber.as_deref(),
@@ -183,17 +177,15 @@ impl AppState {
             }
         }
         let keys: Vec<&str> = mine.keys().map(String::as_str).collect();
-        let charts = self
-            .rows_of_clients(ViewName::Chart, kinds::CHART, &keys)
+        let summaries = self
+            .data_of_clients::<ChartSummary>(ViewName::Chart, Some(&keys))
             .await?;
-        let mut list = Vec::with_capacity(charts.len());
-        for (client, row) in charts {
+        let mut list = Vec::with_capacity(summaries.len());
+        for (client, summary) in summaries {
             let Some(progress) = mine.remove(&client) else {
                 continue;
             };
-            let chart: ChartRow = row
-                .parse()
-                .ok_or_else(|| ApiError::internal("a chart row of the view", &"unreadable"))?;
+            let chart = summary.into_chart();
             if field(&chart) != Some(me) {
                 continue;
             }

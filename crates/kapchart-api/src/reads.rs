@@ -388,15 +388,15 @@ impl AppState {
             .map_err(|e| ApiError::internal("reading a view", &e))
     }
 
-    /// The rows of one kind of `view` of the given clients, in one query.
-    pub(crate) async fn rows_of_clients(
+    /// The rows of kind `T` of `view` of the given clients (all when
+    /// `None`), in one query, parsed straight into `T`.
+    pub(crate) async fn data_of_clients<T: kapchart_views::RowData>(
         &self,
         view: ViewName,
-        kind: &str,
-        clients: &[&str],
-    ) -> Result<Vec<(String, Row)>, ApiError> {
+        clients: Option<&[&str]>,
+    ) -> Result<Vec<(String, T)>, ApiError> {
         self.projector()
-            .rows_of_clients(view, kind, clients)
+            .data_of_clients(view, clients)
             .await
             .map_err(|e| ApiError::internal("reading a view", &e))
     }

@@ -32,7 +32,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use kapchart_domain::ClientEvent;
 use kapchart_store::{CLIENT_RECORD, Cursor, Database, StoreError, upcast};
-use kapchart_views::{EventMeta, Row, RowText, STATE_FORMAT, ViewName, ViewState};
+use kapchart_views::{EventMeta, Row, RowData, RowText, STATE_FORMAT, ViewName, ViewState};
 use tokio::sync::Notify;
 
 use crate::sql::{Cell, Col, Param, Tx, values_list};
@@ -430,48 +430,49 @@ impl Projector {
         Ok(out)
     }
 
-    /// The rows of one kind of `view` of the given clients, from the
-    /// active generation as it stands (no catch-up), in one query: a page
-    /// that shows a handful of clients reads them together, not one
-    /// round trip each.
+    /// The rows of kind `T::KIND` of `view`, of the given clients (all
+    /// clients when `clients` is `None`), from the active generation as it
+    /// stands (no catch-up), each row's data parsed straight from its
+    /// stored text into `T`: the read of a list that shows many clients.
     ///
     /// # Errors
-    /// [`ProjectorError`].
-    pub async fn rows_of_clients(
+    /// [`ProjectorError::BadState`] for a row that is not a `T`; a store
+    /// error otherwise.
+    pub async fn data_of_clients<T: RowData>(
         &self,
         view: ViewName,
-        kind: &str,
-        clients: &[&str],
-    ) -> Result<Vec<(String, Row)>, ProjectorError> {
-        if clients.is_empty() {
+        clients: Option<&[&str]>,
+    ) -> Result<Vec<(String, T)>, ProjectorError> {
+        if clients.is_some_and(<[&str]>::is_empty) {
             return Ok(Vec::new());
         }
         let generation = self.active(view).await?;
         let mut params: Vec<Param> = vec![
             view.as_str().into(),
             generation.generation.into(),
-            kind.into(),
+            T::KIND.into(),
         ];
-        let mut placeholders = Vec::with_capacity(clients.len());
-        for client in clients {
-            params.push((*client).into());
-            placeholders.push(format!("${}", params.len()));
+        let mut sql = "SELECT client_id, data FROM view_rows \
+                       WHERE view = $1 AND generation = $2 AND kind = $3"
+            .to_owned();
+        if let Some(clients) = clients {
+            let mut placeholders = Vec::with_capacity(clients.len());
+            for client in clients {
+                params.push((*client).into());
+                placeholders.push(format!("${}", params.len()));
+            }
+            sql.push_str(&format!(" AND client_id IN ({})", placeholders.join(", ")));
         }
-        let sql = format!(
-            "SELECT client_id, kind, row_key, day, data FROM view_rows \
-             WHERE view = $1 AND generation = $2 AND kind = $3 AND client_id IN ({}) \
-             ORDER BY client_id, row_key",
-            placeholders.join(", ")
-        );
-        let rows = sql::fetch(
-            &self.db,
-            &sql,
-            &params,
-            &[Col::Text, Col::Text, Col::Text, Col::OptText, Col::Text],
-        )
-        .await?;
+        sql.push_str(" ORDER BY client_id, row_key");
+        let rows = sql::fetch(&self.db, &sql, &params, &[Col::Text, Col::Text]).await?;
         rows.iter()
-            .map(|r| Ok((r[0].text().to_owned(), row_of(view, &r[1..])?)))
+            .map(|r| {
+                let data =
+                    serde_json::from_str(r[1].text()).map_err(|_| ProjectorError::BadState {
+                        view: view.as_str(),
+                    })?;
+                Ok((r[0].text().to_owned(), data))
+            })
             .collect()
     }
 

@@ -490,6 +490,12 @@ impl ChartFold {
         }
         if !self.entries.is_empty() {
             let data = self.current(client_id, &stamp);
+            rows.push(R::make(
+                kinds::SUMMARY,
+                "current",
+                None,
+                &crate::summary::ChartSummary::of(&data),
+            ));
             rows.push(R::make(kinds::CHART, "current", None, &data));
         }
         rows

@@ -31,6 +31,7 @@ mod mean;
 mod money;
 mod report;
 mod schedule;
+mod summary;
 pub mod spreadsheet;
 pub mod superbill;
 mod view;
@@ -51,6 +52,7 @@ pub use report::{
     build_report, double_bookings,
 };
 pub use schedule::{NextStep, ProgressRow, SessionRow};
+pub use summary::ChartSummary;
 pub use view::{
     EventMeta, Row, RowData, RowText, STATE_FORMAT, StateError, UnknownView, ViewName, ViewPolicy,
     ViewState, chart_as_of, event_day,
@@ -66,6 +68,9 @@ pub mod kinds {
     pub const ENTRY: &str = "entry";
     /// Chart: the current clinical state.
     pub const CHART: &str = "chart";
+    /// Chart: the current clinical state as lists need it
+    /// ([`crate::ChartSummary`]).
+    pub const SUMMARY: &str = "summary";
     /// Billing: one per held session.
     pub const CHARGE: &str = "charge";
     /// Billing: one per payment.

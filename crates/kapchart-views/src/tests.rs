@@ -309,7 +309,53 @@ fn every_kind_belongs_to_one_view() {
             assert!(seen.insert(*k), "{k} in two views");
         }
     }
-    assert_eq!(seen.len(), 10);
+    assert_eq!(seen.len(), 11);
+}
+
+#[test]
+fn the_summary_is_the_chart_without_the_history_lists_do_not_show() {
+    let mut events = record("c-1");
+    events.push(scheduled(
+        "x9",
+        "exploration",
+        "2026-02-20",
+        10,
+        13,
+        "t-rivera",
+    ));
+    events.push(event(
+        "OutcomeMeasureRecorded",
+        TH,
+        "2026-02-09T20:00:00Z",
+        json!({"measure": {"instrument": "phq9", "score": 8}, "administered_on": "2026-02-09"}),
+        json!([]),
+    ));
+    let rows = fold(ViewName::Chart, "c-1", &events).rows();
+    let chart: ChartRow = rows.iter().find_map(Row::parse).expect("chart row");
+    let summary: ChartSummary = rows.iter().find_map(Row::parse).expect("summary row");
+    let summary = summary.into_chart();
+    // Everything the lists show, as the chart has it.
+    assert_eq!(summary.phase, chart.phase);
+    assert_eq!(summary.prescription, chart.prescription);
+    assert_eq!(summary.doses, chart.doses);
+    assert_eq!(summary.blood_pressure, chart.blood_pressure);
+    assert_eq!(summary.adverse_events, chart.adverse_events);
+    assert_eq!(summary.entries, chart.entries);
+    // Only the sessions still to come, and the latest of each measure.
+    assert!(chart.sessions.len() > 1);
+    let upcoming: Vec<&str> = summary
+        .sessions
+        .iter()
+        .map(|s| s.session.as_str())
+        .collect();
+    assert_eq!(upcoming, ["x9"]);
+    assert_eq!(chart.outcome_measures.len(), 2);
+    let latest: Vec<(&str, u8)> = summary
+        .outcome_measures
+        .iter()
+        .map(|o| (o.instrument.as_str(), o.score))
+        .collect();
+    assert_eq!(latest, [("phq9", 8)]);
 }
 
 // ---- idempotent, deterministic folds ----

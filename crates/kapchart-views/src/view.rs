@@ -112,7 +112,7 @@ impl ViewName {
         use crate::kinds::*;
         match self {
             ViewName::Schedule => &[SESSION, PROGRESS],
-            ViewName::Chart => &[ENTRY, CHART],
+            ViewName::Chart => &[ENTRY, CHART, SUMMARY],
             ViewName::Billing => &[ACCOUNT, CHARGE, PAYMENT],
             ViewName::Compliance => &[ADMINISTRATION, ADHERENCE, OUTCOME],
         }
@@ -338,6 +338,7 @@ row_data! {
     crate::ProgressRow => PROGRESS,
     crate::EntryRow => ENTRY,
     crate::ChartRow => CHART,
+    crate::ChartSummary => SUMMARY,
     crate::ChargeRow => CHARGE,
     crate::PaymentRow => PAYMENT,
     crate::AccountRow => ACCOUNT,
