@@ -6,7 +6,7 @@
 use kapchart_domain::{Clearance, ClientId, OutcomeMeasure, Phq9Score, Suitability};
 use kapchart_e2e::api::{ApiApp, Staff, body, ok};
 use kapchart_e2e::*;
-use kapchart_store::access::{AccessAction, AccessQuery, AccessRecord};
+use kapchart_store::access::{AccessAction, AccessQuery, AccessRecord, DataCategory};
 use serde_json::{Value, json};
 
 on_both_engines!(auditors_export_a_clients_record_as_fhir);
@@ -109,6 +109,15 @@ async fn auditors_export_a_clients_record_as_fhir(url: &str) {
     assert_eq!(entries.len(), 1, "{entries:#?}");
     let logged = &entries[0];
     assert_eq!(logged.entry.action, AccessAction::Export);
+    assert_eq!(
+        logged.entry.categories,
+        [
+            DataCategory::Demographics,
+            DataCategory::Dosing,
+            DataCategory::Notes
+        ],
+        "no billing: the Bundle holds no charges or payments"
+    );
     assert_eq!(
         logged.entry.client_id.as_ref().map(ClientId::as_str),
         Some(CLIENT)

@@ -17,7 +17,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use kapchart_domain::{Actor, ClientId, PracticeSettings, Role, UserId};
 use kapchart_fhir::{AccessAction, AccessLogEntry, RecordEntry};
-use kapchart_store::access::{self, AccessQuery, AccessRecord};
+use kapchart_store::access::{self, AccessQuery, AccessRecord, DataCategory};
 use kapchart_store::{CLIENT_RECORD, Database, FeedEvent, upcast};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -58,6 +58,16 @@ pub enum FhirExportError {
     /// The mapping refused the record.
     #[error(transparent)]
     Mapping(#[from] kapchart_fhir::FhirError),
+}
+
+/// The categories of data a client's FHIR Bundle holds, for the access
+/// log: those of the complete history but billing (the Bundle carries no
+/// charges or payments).
+pub fn export_categories(entries: &[Value]) -> Vec<DataCategory> {
+    history_categories(entries)
+        .into_iter()
+        .filter(|c| *c != DataCategory::Billing)
+        .collect()
 }
 
 /// The client's stored entries, as kapchart-fhir takes them.
@@ -184,8 +194,8 @@ pub async fn client_fhir_bundle(
 
 impl AppState {
     /// The client's record as a FHIR R4 Bundle (auditors). Logged as an
-    /// `export` with the categories of the entries in it, before the
-    /// Bundle is made.
+    /// `export` with the categories of data in it ([`export_categories`]),
+    /// before the Bundle is made.
     ///
     /// # Errors
     /// 403 for other roles, 404 for an unregistered client, 500 when the
@@ -209,7 +219,7 @@ impl AppState {
         self.log_read_as(
             caller,
             client,
-            &history_categories(&entries),
+            &export_categories(&entries),
             &source.describe(&[]),
             purpose,
             ReadAction::Export,

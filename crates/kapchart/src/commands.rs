@@ -417,8 +417,14 @@ pub fn export(global: &GlobalArgs, args: &ExportArgs) -> CommandResult {
             actor: crate::local_user::actor()?,
             action: kapchart_store::access::AccessAction::Export,
             client_id: Some(client.clone()),
-            // What the export holds, as the API's complete history.
-            categories: kapchart_api::disclosure::history_categories(&entries),
+            // What the export holds, as the API's complete history (its
+            // FHIR export: the same, but billing).
+            categories: match args.format {
+                ExportFormat::Fhir => kapchart_api::fhir::export_categories(&entries),
+                ExportFormat::Bundle | ExportFormat::Json => {
+                    kapchart_api::disclosure::history_categories(&entries)
+                }
+            },
             source: format!(
                 "cli export --client {} --format {}",
                 args.client,

@@ -71,6 +71,7 @@ async fn export_as_fhir_gives_a_logged_bundle(env: &Env) {
     assert_eq!(entry["action"], "export");
     assert_eq!(entry["user_id"], CLI_USER_ID);
     assert_eq!(entry["purpose"], "legal");
+    assert_eq!(entry["categories"], "demographics;dosing;notes");
     assert_eq!(
         entry["source"],
         "cli export --client client-001 --format fhir"
