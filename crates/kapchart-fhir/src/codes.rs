@@ -61,15 +61,15 @@ pub const LOINC_BP_PANEL: &str = "85354-9";
 pub const LOINC_SYSTOLIC: &str = "8480-6";
 /// LOINC: Diastolic blood pressure.
 pub const LOINC_DIASTOLIC: &str = "8462-4";
-/// LOINC: Patient Health Questionnaire 9 item (PHQ-9) total score [Reported].
+/// LOINC: Patient Health Questionnaire 9 item (PHQ-9) total score \[Reported\].
 pub const LOINC_PHQ9_TOTAL: &str = "44261-6";
 /// LOINC: Generalized anxiety disorder 7 item (GAD-7) total score
-/// [Reported.PHQ].
+/// \[Reported.PHQ\].
 pub const LOINC_GAD7_TOTAL: &str = "70274-6";
-/// LOINC: PTSD PCL-5 score [PCL-5] (the total of the PCL-5 panel
+/// LOINC: PTSD PCL-5 score \[PCL-5\] (the total of the PCL-5 panel
 /// 101697-1).
 pub const LOINC_PCL5_TOTAL: &str = "101698-9";
-/// LOINC: Beck Depression Inventory II total score [BDI].
+/// LOINC: Beck Depression Inventory II total score \[BDI\].
 pub const LOINC_BDI_II_TOTAL: &str = "89209-1";
 /// RxNorm: ketamine (the ingredient).
 pub const RXNORM_KETAMINE: &str = "6130";

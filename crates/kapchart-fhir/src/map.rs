@@ -734,8 +734,10 @@ impl<'a> Mapper<'a> {
         let action = match a.action {
             AccessAction::Add => "C",
             AccessAction::Change => "U",
-            AccessAction::Query | AccessAction::Print | AccessAction::Copy => "R",
-            AccessAction::Export => "R",
+            AccessAction::Query
+            | AccessAction::Print
+            | AccessAction::Copy
+            | AccessAction::Export => "R",
         };
         let mut subtype = vec![coding(
             KAPCHART_ACCESS_ACTION,
