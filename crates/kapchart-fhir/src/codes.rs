@@ -23,6 +23,11 @@ pub(crate) const V3_DATA_OPERATION: &str = "http://terminology.hl7.org/CodeSyste
 /// Observation categories.
 pub(crate) const OBSERVATION_CATEGORY: &str =
     "http://terminology.hl7.org/CodeSystem/observation-category";
+/// Condition categories.
+pub(crate) const CONDITION_CATEGORY: &str =
+    "http://terminology.hl7.org/CodeSystem/condition-category";
+/// ICD-10-CM, the diagnoses.
+pub(crate) const ICD10_CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
 /// Consent scopes.
 pub(crate) const CONSENT_SCOPE: &str = "http://terminology.hl7.org/CodeSystem/consentscope";
 /// Provenance agent types.

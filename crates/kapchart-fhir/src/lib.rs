@@ -7,7 +7,7 @@
 //! ([`AccessLogEntry`]), and returns a Bundle of type `collection` as JSON:
 //! Organization (the practice, when its identity is set), Patient,
 //! Practitioner per provider involved, Encounter per session held,
-//! MedicationRequest per prescription, MedicationAdministration per dose,
+//! Condition per intake diagnosis, MedicationRequest per prescription, MedicationAdministration per dose,
 //! Observation per blood pressure and per outcome measure, Consent,
 //! Provenance per event that a resource came from (naming the event by
 //! aggregate, sequence and chain hash) and AuditEvent per access-log entry.

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use kapchart_domain::{
-    Administration, ClientEvent, ClientId, Drug, Milligrams, OutcomeMeasure, PracticeSettings,
-    PrescriptionId, Role, Route, SessionId, SessionKind, TimeSpan, UserId,
+    Administration, ClientEvent, ClientId, Drug, Icd10Code, Milligrams, OutcomeMeasure,
+    PracticeSettings, PrescriptionId, Role, Route, SessionId, SessionKind, TimeSpan, UserId,
 };
 use serde_json::{Map, Value, json};
 
@@ -430,7 +430,12 @@ impl<'a> Mapper<'a> {
                     if let Some((_, resource)) = self.resources.iter_mut().find(|(r, _)| *r == id) {
                         let takes_notes = matches!(
                             resource["resourceType"].as_str(),
-                            Some("Observation" | "MedicationAdministration" | "MedicationRequest")
+                            Some(
+                                "Observation"
+                                    | "MedicationAdministration"
+                                    | "MedicationRequest"
+                                    | "Condition"
+                            )
                         );
                         if takes_notes {
                             let note = json!({ "time": instant(entry.recorded_at), "text": text });
@@ -446,6 +451,9 @@ impl<'a> Mapper<'a> {
             other => {
                 if let Some(h) = held(other) {
                     self.encounter(entry, &h);
+                }
+                if let ClientEvent::IntakeRecorded(i) = other {
+                    self.diagnoses(entry, &i.diagnoses, &i.therapist);
                 }
                 if let ClientEvent::ExplorationRecorded(x) = other {
                     let encounter = self.encounter_id(seq);
@@ -511,6 +519,34 @@ impl<'a> Mapper<'a> {
             encounter["serviceProvider"] = reference(&Self::organization_id());
         }
         self.add(entry.sequence, id, encounter);
+    }
+
+    /// A Condition per diagnosis of an intake: an encounter diagnosis in
+    /// ICD-10-CM, recorded by the therapist at the intake's Encounter.
+    fn diagnoses(&mut self, entry: &RecordEntry, codes: &[Icd10Code], therapist: &UserId) {
+        let encounter = self.encounter_id(entry.sequence);
+        for (i, code) in codes.iter().enumerate() {
+            let id = self.id(entry.sequence, &format!("condition-{}", i + 1));
+            let recorder = self.practitioner(therapist);
+            let condition = json!({
+                "resourceType": "Condition",
+                "id": id,
+                "category": [concept(
+                    CONDITION_CATEGORY,
+                    "encounter-diagnosis",
+                    "Encounter Diagnosis"
+                )],
+                "code": {
+                    "coding": [{ "system": ICD10_CM, "code": code.as_str() }],
+                    "text": code.as_str()
+                },
+                "subject": self.patient(),
+                "encounter": reference(&encounter),
+                "recordedDate": instant(entry.recorded_at),
+                "recorder": recorder
+            });
+            self.add(entry.sequence, id, condition);
+        }
     }
 
     fn medication_request(&mut self, entry: &RecordEntry, p: &kapchart_domain::PrescriptionIssued) {

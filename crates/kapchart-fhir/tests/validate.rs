@@ -180,6 +180,7 @@ async fn every_resource_of_every_demo_client_validates() {
         "Patient",
         "Practitioner",
         "Encounter",
+        "Condition",
         "MedicationRequest",
         "MedicationAdministration",
         "Observation",
