@@ -13,14 +13,18 @@
 //! | an account or key change that conflicts with the state (admins) | 409 | `user_exists`, `user_disabled`, `user_not_disabled`, `own_account`, `key_not_current`, `record_not_intact` |
 //! | body over the limit | 413 | `body_too_large` |
 //! | refused by a rule of the record | 422 | the rule's code (in `rule`) |
+//! | the database does not answer (down, restarting, unreachable, no connection within the pool's timeout) | 503 | `unavailable` (with `Retry-After`) |
 //! | the server failed | 500 | `internal` (details only in the log) |
 //!
 //! Messages never hold names, notes or tokens: they name the field or the
 //! rule.
 
+use std::any::Any;
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kapchart_store::StoreError;
 use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
@@ -73,10 +77,18 @@ pub enum ApiError {
     /// The body is over the limit.
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The database does not answer. Answered 503 with `Retry-After`: try
+    /// again later (a command with the same id: it may have been applied
+    /// before the connection broke, and is applied once).
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
     /// The server failed; the details are logged, not sent.
     #[error("internal error")]
     Internal,
 }
+
+/// The `Retry-After` of a 503 `unavailable`, in seconds.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// The record's rules that refuse who is acting rather than what is asked:
 /// answered 403 like the API's own role checks.
@@ -101,10 +113,18 @@ impl ApiError {
         }
     }
 
-    /// Logs an internal failure (never sent to the caller).
-    pub fn internal(context: &'static str, error: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%error, "{context}");
-        ApiError::Internal
+    /// A failure of the server: [`ApiError::Unavailable`] when it comes
+    /// from a database that does not answer ([`database_unavailable`]),
+    /// [`ApiError::Internal`] otherwise. Logged either way (never sent to
+    /// the caller).
+    pub fn internal<E: std::fmt::Display + Any>(context: &'static str, error: &E) -> Self {
+        if database_unavailable(error) {
+            tracing::warn!(%error, "{context}: the database is unavailable");
+            ApiError::Unavailable
+        } else {
+            tracing::error!(%error, "{context}");
+            ApiError::Internal
+        }
     }
 
     /// The status and stable code of this error.
@@ -123,9 +143,88 @@ impl ApiError {
                 (StatusCode::FORBIDDEN, "forbidden")
             }
             ApiError::Refused { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "refused"),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
+}
+
+/// True when `error` says the database did not answer: a
+/// [`StoreError::Unavailable`] (the store's one classification of sqlx's
+/// errors), directly or inside the errors that carry store errors (the
+/// projector's, the accounts', the audit's, cqrs-es's).
+pub fn database_unavailable(error: &dyn Any) -> bool {
+    use cqrs_es::AggregateError;
+    use cqrs_es::persist::PersistenceError;
+    use kapchart_domain::{ClientError, PracticeError};
+    use kapchart_projector::ProjectorError;
+    use kapchart_store::accounts::AccountError;
+    use kapchart_store::audit::{CheckpointRefused, ExportError};
+    use kapchart_store::credentials::CredentialError;
+    use kapchart_store::signing_keys::KeyError;
+
+    type Boxed = Box<dyn std::error::Error + Send + Sync + 'static>;
+    fn boxed(b: &Boxed) -> bool {
+        b.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_unavailable)
+    }
+    fn aggregate<T: std::error::Error + 'static>(error: &dyn Any) -> Option<bool> {
+        error.downcast_ref::<AggregateError<T>>().map(|e| match e {
+            AggregateError::DatabaseConnectionError(b) | AggregateError::UnexpectedError(b) => {
+                boxed(b)
+            }
+            _ => false,
+        })
+    }
+    fn checkpoint(e: &CheckpointRefused) -> bool {
+        match e {
+            CheckpointRefused::Store(s) => s.is_unavailable(),
+            CheckpointRefused::Key(KeyError::Store(s)) => s.is_unavailable(),
+            _ => false,
+        }
+    }
+
+    if let Some(e) = error.downcast_ref::<StoreError>() {
+        return e.is_unavailable();
+    }
+    if let Some(e) = error.downcast_ref::<ProjectorError>() {
+        return matches!(e, ProjectorError::Store(s) if s.is_unavailable());
+    }
+    if let Some(unavailable) = aggregate::<ClientError>(error) {
+        return unavailable;
+    }
+    if let Some(unavailable) = aggregate::<PracticeError>(error) {
+        return unavailable;
+    }
+    if let Some(e) = error.downcast_ref::<PersistenceError>() {
+        return match e {
+            PersistenceError::ConnectionError(b) | PersistenceError::UnknownError(b) => boxed(b),
+            _ => false,
+        };
+    }
+    if let Some(e) = error.downcast_ref::<AccountError>() {
+        return matches!(e, AccountError::Store(s) if s.is_unavailable());
+    }
+    if let Some(e) = error.downcast_ref::<CredentialError>() {
+        return matches!(e, CredentialError::Store(s) if s.is_unavailable());
+    }
+    if let Some(e) = error.downcast_ref::<KeyError>() {
+        return matches!(e, KeyError::Store(s) if s.is_unavailable());
+    }
+    if let Some(e) = error.downcast_ref::<CheckpointRefused>() {
+        return checkpoint(e);
+    }
+    if let Some(e) = error.downcast_ref::<ExportError>() {
+        return match e {
+            ExportError::Store(s) => s.is_unavailable(),
+            ExportError::Checkpoint(c) => checkpoint(c),
+            _ => false,
+        };
+    }
+    if let Some(e) = error.downcast_ref::<crate::fhir::FhirExportError>() {
+        return matches!(e, crate::fhir::FhirExportError::Store(s) if s.is_unavailable());
+    }
+    false
 }
 
 /// The body of every error response.
@@ -145,7 +244,8 @@ pub struct ErrorDetail {
     /// `concurrent_update`, the admins' conflicts (`user_exists`,
     /// `user_disabled`, `user_not_disabled`, `own_account`,
     /// `key_not_current`, `record_not_intact`),
-    /// `body_too_large`, `refused` or `internal`.
+    /// `body_too_large`, `refused`, `unavailable` (503, with
+    /// `Retry-After`) or `internal`.
     pub code: &'static str,
     /// Why, in words.
     pub message: String,
@@ -185,6 +285,11 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Bearer realm=\"kapchart\""),
             );
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
         response
     }
 }
@@ -206,4 +311,65 @@ pub enum ReadErrors {
     /// No such client or report.
     #[response(status = 404)]
     NotFound(ErrorBody),
+}
+
+#[cfg(test)]
+mod tests {
+    use cqrs_es::AggregateError;
+    use kapchart_domain::ClientError;
+    use kapchart_projector::ProjectorError;
+
+    use super::*;
+
+    fn down() -> StoreError {
+        StoreError::Unavailable("timed out waiting for a connection".into())
+    }
+
+    #[test]
+    fn an_unavailable_database_is_503_with_retry_after_wherever_it_is_carried() {
+        let carried: [(&str, ApiError); 4] = [
+            ("store", ApiError::internal("t", &down())),
+            (
+                "projector",
+                ApiError::internal("t", &ProjectorError::Store(down())),
+            ),
+            (
+                "cqrs-es",
+                ApiError::internal(
+                    "t",
+                    &AggregateError::<ClientError>::DatabaseConnectionError(Box::new(down())),
+                ),
+            ),
+            (
+                "accounts",
+                ApiError::internal("t", &kapchart_store::accounts::AccountError::Store(down())),
+            ),
+        ];
+        for (what, error) in carried {
+            assert!(matches!(error, ApiError::Unavailable), "{what}");
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{what}");
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER),
+                Some(&HeaderValue::from(RETRY_AFTER_SECONDS)),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_failures_stay_internal() {
+        for error in [
+            ApiError::internal("t", &StoreError::Query("syntax error".into())),
+            ApiError::internal("t", &"a message"),
+            ApiError::internal(
+                "t",
+                &AggregateError::<ClientError>::UnexpectedError(Box::new(StoreError::Query(
+                    "x".into(),
+                ))),
+            ),
+        ] {
+            assert!(matches!(error, ApiError::Internal));
+        }
+    }
 }

@@ -12,9 +12,13 @@
 //!   with a role, disable, enable, reset the web sign-in.
 //! - `GET /api/v1/openapi.json`: the OpenAPI document, generated from this
 //!   code ([`openapi`]).
+//! - `GET /healthz` and `GET /readyz`: the probes of an orchestrator, no
+//!   token ([`health`]).
 //!
 //! Every error goes through one table ([`error`]); nothing a client sends
-//! can cause a 5xx. The actor of a command and its time come from the
+//! can cause a 5xx. While the database does not answer, requests are
+//! answered 503 `unavailable` with `Retry-After`, within the pool's
+//! acquire timeout. The actor of a command and its time come from the
 //! token and the server's clock, never from the body.
 
 pub mod admin;
@@ -26,6 +30,7 @@ mod desk_reads;
 pub mod disclosure;
 pub mod error;
 pub mod fhir;
+pub mod health;
 mod limit;
 mod lists;
 mod locks;
@@ -165,6 +170,8 @@ pub fn router(state: AppState) -> Router {
 /// paths under `/api/` as [`router`] does).
 pub fn routes(state: AppState) -> Router {
     Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route(
             "/api/v1/clients/{id}/commands",
@@ -190,6 +197,10 @@ pub fn routes(state: AppState) -> Router {
         .route("/api/v1/users/{id}/reset", post(admin::reset))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(limit::refuse_large_bodies))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            health::unavailable_on_failure,
+        ))
         .with_state(state)
 }
 

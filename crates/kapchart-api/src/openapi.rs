@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, audit_api, commands, error, fhir, practice, reads};
+use crate::{admin, audit_api, commands, error, fhir, health, practice, reads};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,8 @@ use crate::{admin, audit_api, commands, error, fhir, practice, reads};
         admin::disable,
         admin::enable,
         admin::reset,
+        health::healthz,
+        health::readyz,
     ),
     components(schemas(
         commands::CommandRequest,
@@ -61,6 +63,9 @@ use crate::{admin, audit_api, commands, error, fhir, practice, reads};
         admin::SetupCodeReply,
         error::ErrorBody,
         error::ErrorDetail,
+        health::Health,
+        health::Readiness,
+        health::Check,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -70,6 +75,7 @@ use crate::{admin, audit_api, commands, error, fhir, practice, reads};
         (name = "audit", description = "Integrity of the record"),
         (name = "practice", description = "The practice's settings as a history (changed by admins)"),
         (name = "admin", description = "Accounts, by admins (each change logged)"),
+        (name = "health", description = "Probes for an orchestrator (no token, no client data)"),
     )
 )]
 struct ApiDoc;

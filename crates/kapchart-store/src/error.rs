@@ -13,6 +13,12 @@ pub enum StoreError {
     /// Applying the schema failed.
     #[error("cannot apply the database schema: {0}")]
     Migrate(String),
+    /// The database did not answer: it is down, restarting or
+    /// unreachable, or no connection came free within the pool's acquire
+    /// timeout. Trying again later may succeed. A write that fails so
+    /// may have committed before the connection broke.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// A query failed.
     #[error("database error: {0}")]
     Query(String),
@@ -52,8 +58,41 @@ impl StoreError {
         StoreError::Connect(describe(&e))
     }
 
-    pub(crate) fn query(e: sqlx::Error) -> Self {
-        StoreError::Query(describe(&e))
+    /// A failed query: [`StoreError::Unavailable`] when the database did
+    /// not answer (see [`unavailable`]), [`StoreError::Query`] otherwise.
+    pub fn query(e: sqlx::Error) -> Self {
+        if unavailable(&e) {
+            StoreError::Unavailable(describe(&e))
+        } else {
+            StoreError::Query(describe(&e))
+        }
+    }
+
+    /// True when the database did not answer ([`StoreError::Unavailable`]):
+    /// the caller may try again later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// The one place that tells "the database is unavailable" from other
+/// failures of a query: no connection came free in time
+/// (`PoolTimedOut`), the pool is closed (shutting down), the connection
+/// broke (I/O, TLS, a protocol error, the worker gone), or PostgreSQL said
+/// it is shutting down, starting up, out of connections or that the
+/// connection failed (SQLSTATE classes 08 and 57P, and 53300).
+pub fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+        }),
+        _ => false,
     }
 }
 
@@ -65,5 +104,30 @@ pub(crate) fn describe(e: &sqlx::Error) -> String {
         sqlx::Error::PoolTimedOut => "timed out waiting for a connection".to_owned(),
         sqlx::Error::Configuration(_) => "invalid connection settings".to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_that_does_not_answer_is_unavailable() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::WorkerCrashed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            assert!(unavailable(&e), "{e}");
+            assert!(StoreError::query(e).is_unavailable());
+        }
+        for e in [
+            sqlx::Error::RowNotFound,
+            sqlx::Error::ColumnNotFound("x".into()),
+        ] {
+            assert!(!unavailable(&e), "{e}");
+            assert!(matches!(StoreError::query(e), StoreError::Query(_)));
+        }
     }
 }

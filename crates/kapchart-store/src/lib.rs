@@ -36,7 +36,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use error::StoreError;
+pub use error::{StoreError, unavailable};
 pub use feed::{Cursor, FeedEvent};
 pub use repo::{CommandEvent, EventRepository};
 
@@ -59,6 +59,26 @@ pub type ClientStore = PersistedEventStore<EventRepository, ClientRecord>;
 
 /// The command side: decide with `ClientRecord`, persist with the chain.
 pub type ClientCqrs = CqrsFramework<ClientRecord, ClientStore>;
+
+/// How long a query waits for a pooled connection before it fails with
+/// [`StoreError::Unavailable`] (PostgreSQL): while the server is down, a
+/// request fails within this bound instead of hanging.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Whether the schema in the database is the one this kapchart embeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationState {
+    /// Every embedded migration is applied, with the same checksum, and
+    /// nothing else.
+    Current,
+    /// Embedded migrations not applied yet (run `kapchart migrate`).
+    Pending(usize),
+    /// A migration failed part-way (its version).
+    Dirty(i64),
+    /// Applied migrations this kapchart does not know, or whose checksum
+    /// differs (a newer or a different kapchart migrated the database).
+    Unknown(usize),
+}
 
 /// A connected database.
 #[derive(Debug, Clone)]
@@ -87,7 +107,7 @@ impl Database {
             let _ = probe.close().await;
             let pool = PgPoolOptions::new()
                 .max_connections(32)
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await
                 .map_err(StoreError::connect)?;
@@ -123,6 +143,74 @@ impl Database {
         .map_err(|e| StoreError::Migrate(e.to_string()))
     }
 
+    /// Answers a trivial query (`SELECT 1`): the database is reachable.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when it does not answer.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Database::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Database::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        }
+        .map_err(StoreError::query)
+    }
+
+    /// Compares the migrations applied to the database with the ones
+    /// embedded in this build (versions and checksums).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the list cannot be read.
+    pub async fn migration_state(&self) -> Result<MigrationState, StoreError> {
+        use sqlx::migrate::Migrate as _;
+        let (migrator, applied, dirty) = match self {
+            Database::Postgres(pool) => {
+                let mut conn = pool.acquire().await.map_err(StoreError::query)?;
+                let applied = conn
+                    .list_applied_migrations()
+                    .await
+                    .map_err(migrate_error)?;
+                let dirty = conn.dirty_version().await.map_err(migrate_error)?;
+                (&PG_MIGRATIONS, applied, dirty)
+            }
+            Database::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.map_err(StoreError::query)?;
+                let applied = conn
+                    .list_applied_migrations()
+                    .await
+                    .map_err(migrate_error)?;
+                let dirty = conn.dirty_version().await.map_err(migrate_error)?;
+                (&SQLITE_MIGRATIONS, applied, dirty)
+            }
+        };
+        if let Some(version) = dirty {
+            return Ok(MigrationState::Dirty(version));
+        }
+        let embedded: Vec<_> = migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .collect();
+        let unknown = applied
+            .iter()
+            .filter(|a| {
+                !embedded
+                    .iter()
+                    .any(|m| m.version == a.version && m.checksum == a.checksum)
+            })
+            .count();
+        if unknown > 0 {
+            return Ok(MigrationState::Unknown(unknown));
+        }
+        let pending = embedded
+            .iter()
+            .filter(|m| !applied.iter().any(|a| a.version == m.version))
+            .count();
+        Ok(if pending > 0 {
+            MigrationState::Pending(pending)
+        } else {
+            MigrationState::Current
+        })
+    }
+
     /// Connects and migrates.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let db = Self::connect(url).await?;
@@ -155,6 +243,16 @@ impl Database {
             Database::Postgres(pool) => pool.close().await,
             Database::Sqlite(pool) => pool.close().await,
         }
+    }
+}
+
+/// A failure to read the migrations table: no table means nothing is
+/// applied yet, which [`Database::migration_state`] reports as a query
+/// error (the readiness probe says "not current" either way).
+fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
+    match e {
+        sqlx::migrate::MigrateError::Execute(e) => StoreError::query(e),
+        other => StoreError::Query(other.to_string()),
     }
 }
 

@@ -16,7 +16,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
-use crate::error::{StoreError, describe};
+use crate::error::StoreError;
 use crate::feed::FeedEvent;
 use crate::{Clock, Database};
 
@@ -491,7 +491,9 @@ fn unknown(message: &str) -> PersistenceError {
 }
 
 fn connection(e: sqlx::Error) -> PersistenceError {
-    PersistenceError::ConnectionError(describe(&e).into())
+    // Kept as a StoreError, so that the API can tell an unavailable
+    // database from other failures behind cqrs-es's error.
+    PersistenceError::ConnectionError(Box::new(StoreError::query(e)))
 }
 
 fn write_error(e: sqlx::Error) -> PersistenceError {
@@ -685,7 +687,7 @@ fn to_serialized(event: FeedEvent) -> SerializedEvent {
 fn store_to_persistence(e: StoreError) -> PersistenceError {
     match e {
         StoreError::Corrupt { .. } => PersistenceError::DeserializationError(e.to_string().into()),
-        other => PersistenceError::ConnectionError(other.to_string().into()),
+        other => PersistenceError::ConnectionError(Box::new(other)),
     }
 }
 

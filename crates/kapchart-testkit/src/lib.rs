@@ -7,9 +7,16 @@
 //! later runs). No test is ever skipped for want of a server: if none can
 //! be reached or started, [`postgres`] panics with the reason.
 //!
+//! [`Cluster`] is a PostgreSQL cluster of one test's own, which the test
+//! stops and starts (database outages).
+//!
 //! Each test database is named `kapchart_t_<pid>_<n>`; [`TestDb::cleanup`]
 //! drops it, and databases left by processes that are gone are dropped the
 //! next time a test process starts.
+
+mod cluster;
+
+pub use cluster::Cluster;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -162,33 +169,8 @@ fn start_throwaway_cluster() -> Result<String, String> {
     let dir = std::env::temp_dir().join("kapchart-test-postgres");
     let data = dir.join("data");
     let url = format!("postgres://postgres@127.0.0.1:{THROWAWAY_PORT}/postgres");
-    let as_root = std::env::var("USER").is_ok_and(|u| u == "root")
-        || Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    let run = |program: &str, args: &[&str]| -> Result<(), String> {
-        let exe = bindir.join(program);
-        let mut cmd = if as_root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let out = cmd
-            .args(args)
-            .output()
-            .map_err(|e| format!("{program}: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{program} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
-    };
+    let as_root = running_as_root();
+    let run = |program: &str, args: &[&str]| run_pg(&bindir, as_root, program, args);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     if as_root {
         let _ = Command::new("chown")
@@ -224,6 +206,46 @@ fn start_throwaway_cluster() -> Result<String, String> {
         )?;
     }
     Ok(url)
+}
+
+/// True when this process runs as root (PostgreSQL refuses to run as
+/// root: its programs are then run as the `postgres` user).
+fn running_as_root() -> bool {
+    std::env::var("USER").is_ok_and(|u| u == "root")
+        || Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"))
+}
+
+/// Runs PostgreSQL's `program` from `bindir` (as `postgres` when
+/// `as_root`), failing with its standard error.
+fn run_pg(
+    bindir: &std::path::Path,
+    as_root: bool,
+    program: &str,
+    args: &[&str],
+) -> Result<(), String> {
+    let exe = bindir.join(program);
+    let mut cmd = if as_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    let out = cmd
+        .args(args)
+        .output()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{program} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
 }
 
 fn pg_bindir() -> Result<PathBuf, String> {
