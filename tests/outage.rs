@@ -3,8 +3,9 @@
 //! running beside it, as `kapchart serve` runs them; clients sending
 //! commands the whole time, each recording every acknowledged (2xx)
 //! command. The cluster is stopped at once (`pg_ctl stop -m immediate`)
-//! mid-load; while it is down, commands, reads and the readiness probe
-//! are answered 503 (`unavailable`, with `Retry-After`, for the API)
+//! mid-load; while it is down, commands, reads, a staff page and the
+//! readiness probe are answered 503 (`unavailable` with `Retry-After` for
+//! the API; `Retry-After` for the page)
 //! within a bound, never a 500; the liveness probe stays 200. The cluster
 //! is started again and the server recovers by itself (`/readyz` 200);
 //! the commands refused meanwhile are retried with their ids; then every
@@ -260,6 +261,16 @@ async fn the_server_rides_out_a_postgres_outage() {
         assert_unavailable(&answer.expect("an answer"), path);
         assert!(took < REQUEST_BOUND, "{path} took {took:?}");
     }
+    // A staff page (the session is looked up first): 503 too.
+    let (answer, took) = timed(
+        http.get(format!("{base}/therapist"))
+            .header(reqwest::header::COOKIE, "kapchart_session=not-a-session"),
+    )
+    .await;
+    let (status, _, retry_after) = answer.expect("an answer");
+    assert_eq!(status, 503, "a page");
+    assert!(retry_after.is_some(), "a page's Retry-After");
+    assert!(took < REQUEST_BOUND, "a page took {took:?}");
     let (answer, took) = timed(http.get(format!("{base}/readyz"))).await;
     let (status, body, _) = answer.expect("an answer");
     assert_eq!(status, 503, "{body}");

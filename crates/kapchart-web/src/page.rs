@@ -194,8 +194,17 @@ impl PageError {
         }
     }
 
-    /// A server fault: logged, and answered without its details (500).
-    pub fn internal(context: &'static str, error: &dyn std::fmt::Display) -> Self {
+    /// A server fault: logged, and answered without its details (500);
+    /// a database that does not answer is 503 `unavailable`, as the
+    /// API's error table says (`kapchart_api::error::database_unavailable`).
+    pub fn internal<E: std::fmt::Display + std::any::Any>(
+        context: &'static str,
+        error: &E,
+    ) -> Self {
+        if kapchart_api::error::database_unavailable(error) {
+            tracing::warn!(%error, "{context}: the database is unavailable");
+            return PageError::from(ApiError::Unavailable);
+        }
         tracing::error!(%error, "{context}");
         PageError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -215,6 +224,9 @@ impl From<ApiError> for PageError {
         let (status, code) = e.status_and_code();
         let message = match &e {
             ApiError::Internal => "The server failed; the details are in its log.".to_owned(),
+            ApiError::Unavailable => {
+                "The database is not answering; try again in a few seconds.".to_owned()
+            }
             other => other.to_string(),
         };
         PageError {
@@ -244,10 +256,17 @@ impl IntoResponse for PageError {
             code: self.code,
             message: &self.message,
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (self.status, no_store(), Html(html)).into_response(),
             Err(_) => (self.status, self.message).into_response(),
+        };
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(kapchart_api::error::RETRY_AFTER_SECONDS),
+            );
         }
+        response
     }
 }
 
