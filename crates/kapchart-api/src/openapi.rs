@@ -67,7 +67,7 @@ use crate::{admin, audit_api, commands, error, fhir, health, practice, reads};
         health::Readiness,
         health::Check,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Unavailable),
     tags(
         (name = "commands", description = "Commands to a client's record"),
         (name = "records", description = "Reads of one client's record (logged)"),
@@ -89,6 +89,59 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every operation under `/api/v1` (but the document itself) may be
+/// answered 503 `unavailable` with `Retry-After` while the database does
+/// not answer (docs/reliability.md).
+struct Unavailable;
+
+impl Modify for Unavailable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+
+        let response = ResponseBuilder::new()
+            .description(
+                "The database does not answer (`unavailable`); try again after `Retry-After` seconds",
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for (path, item) in &mut openapi.paths.paths {
+            if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+                continue;
+            }
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| response.clone().into());
+            }
+        }
     }
 }
 
