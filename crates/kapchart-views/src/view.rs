@@ -500,9 +500,11 @@ impl ViewState {
 ///
 /// Replays the client's events whose `recorded_at` is at or before `as_of`
 /// (in any order given: they are applied in sequence order) through a fresh
-/// chart state and returns its rows. Events of other clients are ignored.
-/// Equivalent to calling `ViewName::Chart.new_state(client_id)`,
-/// [`ViewState::apply`] for each such event, then [`ViewState::rows`].
+/// chart state and returns its rows: the entries and the chart (the
+/// `summary` row, for lists, is left out). Events of other clients are
+/// ignored. Equivalent to calling `ViewName::Chart.new_state(client_id)`,
+/// [`ViewState::apply`] for each such event, then [`ViewState::rows`]
+/// without the summary.
 pub fn chart_as_of<'a>(
     client_id: &str,
     events: impl IntoIterator<Item = (&'a EventMeta, &'a ClientEvent)>,
@@ -517,7 +519,9 @@ pub fn chart_as_of<'a>(
     for (meta, event) in recorded {
         state.apply(event, meta);
     }
-    state.rows()
+    let mut rows = state.rows();
+    rows.retain(|r| r.kind != crate::kinds::SUMMARY);
+    rows
 }
 
 /// The calendar day an event is about: the session's local date for
