@@ -31,8 +31,8 @@ mod mean;
 mod money;
 mod report;
 mod schedule;
-mod summary;
 pub mod spreadsheet;
+mod summary;
 pub mod superbill;
 mod view;
 
