@@ -1291,10 +1291,7 @@ fn copy_text(value: &str) -> std::borrow::Cow<'_, str> {
 }
 
 fn copy_error(e: sqlx::Error) -> ProjectorError {
-    ProjectorError::Store(StoreError::Query(match &e {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        other => other.to_string(),
-    }))
+    ProjectorError::Store(StoreError::query(e))
 }
 
 async fn insert_rows(tx: &mut Tx, params: &mut Vec<Param>) -> Result<(), ProjectorError> {

@@ -80,11 +80,10 @@ fn sqlite_sql(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
+/// A database error as the store classifies it: unavailable (the
+/// database did not answer) or a failed query.
 fn query_err(e: sqlx::Error) -> StoreError {
-    StoreError::Query(match &e {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        other => other.to_string(),
-    })
+    StoreError::query(e)
 }
 
 macro_rules! bind_all {
