@@ -282,17 +282,12 @@ impl Projector {
     /// active generations, and the last event.
     async fn is_current(&self) -> Result<bool, ProjectorError> {
         let mut params: Vec<Param> = Vec::with_capacity(self.views.len());
-        let mut placeholders = Vec::with_capacity(self.views.len());
-        for view in &self.views {
-            params.push(view.as_str().into());
-            placeholders.push(format!("${}", params.len()));
-        }
+        let placeholders = in_list(&mut params, self.views.iter().map(|v| v.as_str()));
         let rows = sql::fetch(
             &self.db,
             &format!(
                 "SELECT {GENERATION_COLUMNS} FROM view_generations \
-                 WHERE status = 'active' AND view IN ({})",
-                placeholders.join(", ")
+                 WHERE status = 'active' AND view IN ({placeholders})"
             ),
             &params,
             &GENERATION_COLS,
@@ -526,12 +521,8 @@ impl Projector {
                        WHERE view = $1 AND generation = $2 AND kind = $3"
             .to_owned();
         if let Some(clients) = clients {
-            let mut placeholders = Vec::with_capacity(clients.len());
-            for client in clients {
-                params.push((*client).into());
-                placeholders.push(format!("${}", params.len()));
-            }
-            sql.push_str(&format!(" AND client_id IN ({})", placeholders.join(", ")));
+            let placeholders = in_list(&mut params, clients.iter().copied());
+            sql.push_str(&format!(" AND client_id IN ({placeholders})"));
         }
         sql.push_str(" ORDER BY client_id, row_key");
         let rows = sql::fetch(&self.db, &sql, &params, &[Col::Text, Col::Text]).await?;
@@ -841,6 +832,17 @@ enum Step {
 /// of `view_rows_<view>` (migration 0005).
 fn partition(view: ViewName, generation: i64) -> String {
     format!("view_rows_{}_{generation}", view.as_str())
+}
+
+/// Appends `values` to `params` and returns their placeholders, `$n, ...`,
+/// for an `IN (...)` list.
+fn in_list<'a>(params: &mut Vec<Param>, values: impl Iterator<Item = &'a str>) -> String {
+    let mut placeholders = Vec::new();
+    for value in values {
+        params.push(value.into());
+        placeholders.push(format!("${}", params.len()));
+    }
+    placeholders.join(", ")
 }
 
 /// [`STATE_FORMAT`] as a parameter.

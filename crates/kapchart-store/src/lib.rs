@@ -161,25 +161,25 @@ impl Database {
     /// # Errors
     /// [`StoreError`] when the list cannot be read.
     pub async fn migration_state(&self) -> Result<MigrationState, StoreError> {
-        use sqlx::migrate::Migrate as _;
-        let (migrator, applied, dirty) = match self {
+        /// The migrations applied on `conn`, and the version left dirty.
+        async fn applied_on(
+            conn: &mut impl sqlx::migrate::Migrate,
+        ) -> Result<(Vec<sqlx::migrate::AppliedMigration>, Option<i64>), StoreError> {
+            let applied = conn
+                .list_applied_migrations()
+                .await
+                .map_err(migrate_error)?;
+            let dirty = conn.dirty_version().await.map_err(migrate_error)?;
+            Ok((applied, dirty))
+        }
+        let (migrator, (applied, dirty)) = match self {
             Database::Postgres(pool) => {
                 let mut conn = pool.acquire().await.map_err(StoreError::query)?;
-                let applied = conn
-                    .list_applied_migrations()
-                    .await
-                    .map_err(migrate_error)?;
-                let dirty = conn.dirty_version().await.map_err(migrate_error)?;
-                (&PG_MIGRATIONS, applied, dirty)
+                (&PG_MIGRATIONS, applied_on(&mut *conn).await?)
             }
             Database::Sqlite(pool) => {
                 let mut conn = pool.acquire().await.map_err(StoreError::query)?;
-                let applied = conn
-                    .list_applied_migrations()
-                    .await
-                    .map_err(migrate_error)?;
-                let dirty = conn.dirty_version().await.map_err(migrate_error)?;
-                (&SQLITE_MIGRATIONS, applied, dirty)
+                (&SQLITE_MIGRATIONS, applied_on(&mut *conn).await?)
             }
         };
         if let Some(version) = dirty {
