@@ -5,7 +5,7 @@
 #[macro_use]
 mod common;
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufReader, Read as _};
 use std::process::{Child, ChildStderr, ChildStdout, Stdio};
 
 use common::*;
@@ -28,16 +28,7 @@ impl Server {
         let mut child = cmd.spawn().expect("kapchart serve starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let mut seen = String::new();
-        let base = loop {
-            let mut line = String::new();
-            let n = stderr.read_line(&mut line).expect("stderr readable");
-            assert!(n > 0, "serve ended before listening:\n{seen}");
-            seen.push_str(&line);
-            if let Some(base) = line.trim_end().strip_prefix("kapchart: listening on ") {
-                break base.to_owned();
-            }
-        };
+        let (base, seen) = wait_until_listening(&mut stderr);
         Server {
             child,
             base,

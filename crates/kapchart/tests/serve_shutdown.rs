@@ -27,16 +27,7 @@ async fn sigterm_drains_the_requests_in_flight() {
     let mut child = cmd.spawn().expect("kapchart serve starts");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut seen = String::new();
-    let base = loop {
-        let mut line = String::new();
-        let n = stderr.read_line(&mut line).expect("stderr readable");
-        assert!(n > 0, "serve ended before listening:\n{seen}");
-        seen.push_str(&line);
-        if let Some(base) = line.trim_end().strip_prefix("kapchart: listening on ") {
-            break base.to_owned();
-        }
-    };
+    let (base, mut seen) = wait_until_listening(&mut stderr);
     // The first start prints the admin's token (before it listens).
     let mut token = String::new();
     stdout.read_line(&mut token).expect("the admin's token");

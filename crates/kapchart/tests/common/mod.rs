@@ -270,3 +270,21 @@ pub async fn record(url: &str, commands: &[(&str, &str, &str, &str, Value)]) {
 pub fn is_hex(text: &str, len: usize) -> bool {
     text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
+
+/// Reads `kapchart serve`'s stderr up to its "listening on" line: the
+/// base URL it names, and everything read so far (for failure messages).
+pub fn wait_until_listening(
+    stderr: &mut std::io::BufReader<std::process::ChildStderr>,
+) -> (String, String) {
+    use std::io::BufRead as _;
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).expect("stderr readable");
+        assert!(n > 0, "serve ended before listening:\n{seen}");
+        seen.push_str(&line);
+        if let Some(base) = line.trim_end().strip_prefix("kapchart: listening on ") {
+            return (base.to_owned(), seen);
+        }
+    }
+}
