@@ -136,6 +136,22 @@ pub enum Command {
     /// views until then.
     Rebuild(RebuildArgs),
 
+    /// Back up the database into FILE, readable by its owner only (0600).
+    ///
+    /// SQLite: a consistent copy through SQLite's online backup API, also
+    /// while `kapchart serve` runs. PostgreSQL: pg_dump's custom format
+    /// (pg_dump from PATH or /usr/lib/postgresql/*/bin). The signing key
+    /// file is not in it: keep a copy of it apart (docs/reliability.md).
+    Backup(crate::backup::BackupArgs),
+
+    /// Restore a backup into the database of --database-url, then verify
+    /// it.
+    ///
+    /// Writes only into an empty database unless --force. Whether the
+    /// backup was current or stale: `kapchart verify --checkpoint` with the
+    /// latest checkpoint kept elsewhere says what is missing, by client.
+    Restore(crate::backup::RestoreArgs),
+
     /// Fill the database with a realistic sample practice.
     ///
     /// Deterministic for a given --seed.
@@ -489,6 +505,8 @@ impl Command {
             Self::Export(_) => "export",
             Self::Report(_) => "report",
             Self::Rebuild(_) => "rebuild",
+            Self::Backup(_) => "backup",
+            Self::Restore(_) => "restore",
             Self::Demo(_) => "demo",
             Self::User(user) => match user {
                 UserCommand::Add(_) => "user add",
@@ -574,8 +592,10 @@ mod tests {
             Cli::try_parse_from(std::iter::once("kapchart").chain(args.iter().copied()))
                 .expect("valid arguments")
         };
-        let cases: [(&[&str], &str); 13] = [
+        let cases: [(&[&str], &str); 15] = [
             (&["serve"], "serve"),
+            (&["backup", "b.db"], "backup"),
+            (&["restore", "b.db"], "restore"),
             (&["migrate"], "migrate"),
             (&["verify"], "verify"),
             (&["checkpoint"], "checkpoint"),

@@ -18,6 +18,7 @@ use kapchart_store::audit::{
 };
 use kapchart_views::{Table, ViewName};
 
+use crate::checkpoint_status::CheckpointStatus;
 use crate::cli::{
     CheckpointArgs, DemoArgs, ExportArgs, ExportFormat, GlobalArgs, RebuildArgs, UserAddArgs,
     UserNameArg, VerifyArgs,
@@ -99,7 +100,7 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> CommandResult {
         let bar = progress_bar("verifying");
         let options = VerifyOptions {
             client: args.client.clone(),
-            checkpoint,
+            checkpoint: checkpoint.clone(),
             public_key: trusted,
         };
         let report = kapchart_store::audit::verify(&db, &options, &|rows| bar.set_position(rows))
@@ -123,7 +124,12 @@ pub fn verify(global: &GlobalArgs, args: &VerifyArgs) -> CommandResult {
         {
             return Err(CommandError::Usage(format!("no client with id {client}")));
         }
-        print_report(&report, access.as_ref(), args.json)?;
+        // Against a checkpoint kept elsewhere: current, or behind (a stale
+        // backup) and what is missing, by client.
+        let status = checkpoint
+            .as_ref()
+            .map(|file| CheckpointStatus::of(&report, file, args.client.as_deref()));
+        print_report(&report, access.as_ref(), status.as_ref(), args.json)?;
         let access_findings = access.as_ref().map_or(0, |a| a.findings.len());
         if report.is_intact() && access_findings == 0 {
             Ok(())
@@ -159,7 +165,7 @@ pub(crate) fn progress_bar(message: &'static str) -> ProgressBar {
     bar
 }
 
-fn read_checkpoint(path: &Path) -> Result<CheckpointFile, CommandError> {
+pub(crate) fn read_checkpoint(path: &Path) -> Result<CheckpointFile, CommandError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CommandError::Usage(format!("--checkpoint {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| {
@@ -178,12 +184,13 @@ fn read_checkpoint(path: &Path) -> Result<CheckpointFile, CommandError> {
 fn print_report(
     report: &VerifyReport,
     access: Option<&AccessVerifyReport>,
+    status: Option<&CheckpointStatus>,
     json: bool,
 ) -> CommandResult {
     let access_findings = access.map_or(0, |a| a.findings.len());
     let intact = report.is_intact() && access_findings == 0;
     if json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "intact": intact,
             "events": report.rows,
             "clients": report.aggregates,
@@ -197,6 +204,9 @@ fn print_report(
                 "findings": a.findings,
             })),
         });
+        if let Some(status) = status {
+            value["checkpoint"] = serde_json::to_value(status).context("encoding JSON")?;
+        }
         return print_json(&value);
     }
     let mut out = std::io::stdout().lock();
@@ -209,6 +219,9 @@ fn print_report(
     }
     for f in access.map(|a| a.findings.as_slice()).unwrap_or_default() {
         writeln!(out, "{f}").context("writing to stdout")?;
+    }
+    if let Some(status) = status {
+        status.write_text(&mut out).context("writing to stdout")?;
     }
     let verdict = if intact {
         "intact".to_owned()

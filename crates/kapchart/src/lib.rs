@@ -4,6 +4,8 @@
 //! [`run`] to an exit status; everything else lives here so it can be tested
 //! and grown one subcommand at a time (see [`commands`]).
 
+pub mod backup;
+pub mod checkpoint_status;
 pub mod cli;
 pub mod commands;
 pub mod database_url;
@@ -41,6 +43,8 @@ pub fn run(cli: Cli) -> commands::CommandResult {
         Command::Export(args) => commands::export(&global, args),
         Command::Report(args) => reports::report(&global, args),
         Command::Rebuild(args) => commands::rebuild(&global, args),
+        Command::Backup(args) => backup::backup(&global, args),
+        Command::Restore(args) => backup::restore(&global, args),
         Command::Demo(args) => commands::demo(&global, args),
         Command::User(UserCommand::Add(args)) => commands::user_add(&global, args),
         Command::User(UserCommand::List) => commands::user_list(&global),

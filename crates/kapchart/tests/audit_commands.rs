@@ -646,10 +646,16 @@ async fn verify_against_a_checkpoint_kept_elsewhere(env: &Env) {
     assert_eq!(checkpoint["checkpoint"]["statement"]["tree_size"], 2);
     assert_eq!(checkpoint["heads"].as_array().map(Vec::len), Some(2));
 
+    let issued_at = checkpoint["checkpoint"]["statement"]["issued_at"]
+        .as_str()
+        .expect("issued_at");
     let run = env.run(&["verify", "--checkpoint", "cp.json"]).ok();
     assert_eq!(
         run.stdout,
-        "verified 5 events of 2 clients and 1 checkpoints: intact\n"
+        format!(
+            "This database holds everything the checkpoint of {issued_at} (number 1) covers (current): 2 clients at or past their checkpointed entry.\n\
+             verified 5 events of 2 clients and 1 checkpoints: intact\n"
+        )
     );
     let public_key = checkpoint["public_key"].as_str().expect("public_key");
     env.run(&[
@@ -719,9 +725,25 @@ async fn verify_against_a_checkpoint_kept_elsewhere(env: &Env) {
     let run = env.run(&["verify", "--checkpoint", "cp.json"]);
     run.fails(EX_FAILURE, &["not intact"]);
     let findings = run.finding_lines();
-    assert_eq!(findings.len(), 1, "{run:#?}");
+    assert_eq!(findings.len(), 4, "{run:#?}");
     assert!(
         findings[0].starts_with("ClientRecord/client-b sequence 2: truncated"),
+        "{run:#?}"
+    );
+    // And in words: behind the checkpoint, what is missing by client.
+    assert_eq!(
+        findings[1..],
+        [
+            format!(
+                "This database is behind the checkpoint of {issued_at} (number 1): it looks like a stale backup (rolled back). Missing 1 event of 1 client, by client:"
+            )
+            .as_str(),
+            "  client client-b: 1 event (sequence 2)",
+            format!(
+                "Anything recorded after {issued_at} is unknown to that checkpoint and may be missing too."
+            )
+            .as_str(),
+        ],
         "{run:#?}"
     );
     let report = env
@@ -737,6 +759,25 @@ async fn verify_against_a_checkpoint_kept_elsewhere(env: &Env) {
             "current_sequence": 1,
             "checkpointed_hash": checkpoint["heads"][1]["hash"],
         }]),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["checkpoint"],
+        json!({
+            "number": 1,
+            "issued_at": issued_at,
+            "status": "behind",
+            "clients": 2,
+            "missing": [{
+                "client": "client-b",
+                "events": 1,
+                "from_sequence": 2,
+                "to_sequence": 2,
+                "absent": false,
+            }],
+            "differs": [],
+            "other_findings": false,
+        }),
         "{report:#}"
     );
     // Only client-a asked for: client-b's truncation is not its concern.
