@@ -23,8 +23,10 @@
 //!      and payment ids (`POST /api/v1/clients/{id}/commands`);
 //!    - two chart reads by the therapist (`GET /api/v1/clients/{id}/chart`);
 //!    - two billing reads by the front desk (`GET /api/v1/clients/{id}/billing`);
-//!    - one report: the billing report of the last 30 days, every client
-//!      (`GET /api/v1/reports/billing`).
+//!    - one report: the billing report of March 2025, every client
+//!      (`GET /api/v1/reports/billing`): a month of the histories, which
+//!      the soak's payments (received today) are not in, so the report
+//!      has the same rows to show in every minute.
 //!
 //!    Any reply but 2xx stops the run. Beside them, one task inserts a row
 //!    shaped like a payment event into the raw table at the rate of the
@@ -50,7 +52,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
-use chrono::{Duration as Days, Utc};
+use chrono::Utc;
 use clap::Parser;
 use kapchart_domain::{Role, UserId};
 use kapchart_store::Database;
@@ -67,6 +69,11 @@ const FRONT_DESK: &str = "fd-jones";
 
 /// The seed of the client picks.
 const SEED: u64 = 0x736f_616b;
+
+/// The billing report's period: a month of the histories (which start on
+/// 6 January 2025).
+const REPORT_FROM: &str = "2025-03-01";
+const REPORT_TO: &str = "2025-03-31";
 
 /// How often the server's memory is read.
 const MEMORY_SAMPLE: Duration = Duration::from_secs(5);
@@ -101,7 +108,7 @@ struct Cli {
     window: u64,
 
     /// Clients in the practice, each the therapist's.
-    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(10..=99_999))]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(10..=99_999))]
     clients: u32,
 
     /// Entries of each client's history before the soak.
@@ -257,7 +264,7 @@ impl Kind {
             Kind::Command => "command (RecordPayment)",
             Kind::Chart => "chart read",
             Kind::Billing => "billing read",
-            Kind::Report => "billing report, 30 days",
+            Kind::Report => "billing report, a month",
             Kind::RawInsert => "baseline: raw INSERT",
         }
     }
@@ -340,9 +347,8 @@ struct Load {
     desk: String,
     clients: usize,
     recorder: Arc<Recorder>,
-    /// The report's period.
-    from: String,
-    to: String,
+    /// The day the soak's payments are received.
+    today: String,
 }
 
 impl Load {
@@ -363,7 +369,7 @@ impl Load {
                             "amount": 17_500,
                             "method": "card",
                             "payer": "client",
-                            "received_on": self.to,
+                            "received_on": self.today,
                             "session": null,
                         }},
                     }))
@@ -385,8 +391,8 @@ impl Load {
             Kind::Report | Kind::RawInsert => self
                 .http
                 .get(format!(
-                    "{}/api/v1/reports/billing?purpose=payment&from={}&to={}",
-                    self.base, self.from, self.to
+                    "{}/api/v1/reports/billing?purpose=payment&from={REPORT_FROM}&to={REPORT_TO}",
+                    self.base
                 ))
                 .bearer_auth(&self.desk),
         };
@@ -514,8 +520,7 @@ async fn soak(cli: &Cli, server: &Server, kapchart: &std::path::Path) -> anyhow:
         desk,
         clients,
         recorder: Arc::clone(&recorder),
-        from: (today - Days::days(30)).to_string(),
-        to: today.to_string(),
+        today: today.to_string(),
     });
     let period = Duration::from_secs_f64(f64::from(cli.connections) / f64::from(cli.rate));
     // The baseline inserts at the commands' rate: half of all requests.
