@@ -133,7 +133,7 @@ pub fn backup(global: &GlobalArgs, args: &BackupArgs) -> CommandResult {
         contents.describe()
     );
     eprintln!(
-        "kapchart: the signing key ({}) is not in the backup: keep a copy of it apart from the database and its backups",
+        "the signing key ({}) is not in the backup: keep a copy of it apart from the database and its backups",
         global.key_file.display()
     );
     Ok(())
@@ -229,7 +229,7 @@ async fn verify_restored(global: &GlobalArgs, file: &Path) -> CommandResult {
         access.entries
     );
     eprintln!(
-        "kapchart: to tell whether the backup was current, run kapchart verify --checkpoint with the latest checkpoint kept elsewhere"
+        "to tell whether the backup was current, run kapchart verify --checkpoint with the latest checkpoint kept elsewhere"
     );
     Ok(())
 }

@@ -1,0 +1,355 @@
+//! End to end: the real `kapchart` binary backs a practice up, restores
+//! the backup into another database, and `verify --checkpoint` tells a
+//! current backup from a stale one, on SQLite (the online backup API) and
+//! on PostgreSQL (pg_dump and pg_restore). A SQLite backup taken while a
+//! writer appends restores to a database that verifies intact.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use kapchart_domain::{InMemoryPractice, PracticeSettings, Role, Services, UserId, parse_command};
+use kapchart_store::Database;
+use serde_json::{Value, json};
+
+// Each engine's test makes its own target database: no on_both_engines.
+#[allow(unused_macros)]
+mod common;
+
+use common::*;
+
+fn register(client: &str) -> Value {
+    json!({"RegisterClient": {
+        "client_id": client,
+        "name": "Alex Example",
+        "date_of_birth": "1984-03-09",
+        "therapist": "t-rivera",
+    }})
+}
+
+fn outcome(score: i64) -> Value {
+    json!({"RecordOutcomeMeasure": {
+        "measure": {"instrument": "phq9", "score": score},
+        "administered_on": "2025-11-03",
+    }})
+}
+
+/// A password the tests put in the PostgreSQL URLs (the local server
+/// trusts its clients, so it is not checked): it must never be shown.
+const PASSWORD: &str = "kc-backup-secret-7f3";
+
+/// `url` with [`PASSWORD`] as its password, unless it has one.
+fn with_password(url: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a PostgreSQL URL");
+    if parsed.password().is_none() {
+        parsed
+            .set_password(Some(PASSWORD))
+            .expect("a URL with a host");
+    }
+    parsed.into()
+}
+
+/// The checkpoint's `issued_at`.
+fn issued_at(checkpoint: &Value) -> String {
+    checkpoint["checkpoint"]["statement"]["issued_at"]
+        .as_str()
+        .expect("issued_at")
+        .to_owned()
+}
+
+/// Asserts no output of `run` holds the test password.
+fn no_password(run: &Run) {
+    assert!(!run.all().contains(PASSWORD), "{run:#?}");
+}
+
+async fn stale_and_current_backups(env: &Env, target: &str) {
+    let ext = if env.engine == "sqlite" { "db" } else { "dump" };
+    let (b1, b2) = (format!("b1.{ext}"), format!("b2.{ext}"));
+    let on_target = |args: &[&str]| {
+        let mut all = vec!["--database-url", target];
+        all.extend_from_slice(args);
+        let run = env.run(&all);
+        no_password(&run);
+        run
+    };
+
+    // Two clients, a checkpoint, a backup.
+    record(
+        &env.url,
+        &[
+            (
+                "client-a",
+                "a1",
+                "fd-jones",
+                "front_desk",
+                register("client-a"),
+            ),
+            ("client-a", "a2", "t-rivera", "therapist", outcome(14)),
+            (
+                "client-b",
+                "b1",
+                "fd-jones",
+                "front_desk",
+                register("client-b"),
+            ),
+            ("client-b", "b2", "t-rivera", "therapist", outcome(9)),
+        ],
+    )
+    .await;
+    let run = env.run(&["checkpoint"]).ok();
+    env.write("cp1.json", &run.stdout);
+    let t1 = issued_at(&run.json());
+    let run = env.run(&["backup", &b1]).ok();
+    no_password(&run);
+    assert!(
+        run.stdout.ends_with(&format!(
+            " to {b1} (readable by its owner only): 4 events of 2 clients; its latest checkpoint is number 1, of {t1}\n"
+        )),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr
+            .contains("the signing key (kapchart-signing.key) is not in the backup"),
+        "{run:#?}"
+    );
+    assert_eq!(mode(&env.path(&b1)), 0o600);
+    assert!(!env.path(&format!("{b1}.partial")).exists());
+    // An existing backup is replaced only when asked.
+    let run = env.run(&["backup", &b1]);
+    run.fails_quietly(EX_USAGE, &[&b1, "exists", "--force"]);
+
+    // More commands, a second checkpoint.
+    record(
+        &env.url,
+        &[
+            ("client-a", "a3", "t-rivera", "therapist", outcome(12)),
+            ("client-a", "a4", "t-rivera", "therapist", outcome(10)),
+            (
+                "client-c",
+                "c1",
+                "fd-jones",
+                "front_desk",
+                register("client-c"),
+            ),
+        ],
+    )
+    .await;
+    let run = env.run(&["checkpoint"]).ok();
+    env.write("cp2.json", &run.stdout);
+    let t2 = issued_at(&run.json());
+
+    // The first backup restored into an empty database verifies intact.
+    let run = on_target(&["restore", &b1]).ok();
+    assert!(
+        run.stdout
+            .contains(": 4 events of 2 clients; its latest checkpoint is number 1")
+            && run.stdout.ends_with("verified: intact\n"),
+        "{run:#?}"
+    );
+    if env.engine == "sqlite" {
+        assert_eq!(mode(&env.path("restored.db")), 0o600);
+    }
+
+    // Against the checkpoint it was taken after: current.
+    let run = on_target(&["verify", "--checkpoint", "cp1.json"]).ok();
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some(
+            format!(
+                "This database holds everything the checkpoint of {t1} (number 1) covers (current): 2 clients at or past their checkpointed entry."
+            )
+            .as_str()
+        ),
+        "{run:#?}"
+    );
+
+    // Against the later checkpoint: stale, and what is missing by client.
+    let run = on_target(&["verify", "--checkpoint", "cp2.json"]);
+    run.fails(EX_FAILURE, &["not intact"]);
+    let words: Vec<&str> = run
+        .finding_lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("ClientRecord/"))
+        .collect();
+    assert_eq!(
+        words,
+        [
+            format!(
+                "This database is behind the checkpoint of {t2} (number 2): it looks like a stale backup (rolled back). Missing 3 events of 2 clients, by client:"
+            )
+            .as_str(),
+            "  client client-a: 2 events (sequence 3\u{2013}4)",
+            "  client client-c: absent (all 1 event, sequence 1)",
+            format!(
+                "Anything recorded after {t2} is unknown to that checkpoint and may be missing too."
+            )
+            .as_str(),
+        ],
+        "{run:#?}"
+    );
+    let report = on_target(&["verify", "--checkpoint", "cp2.json", "--json"]).json();
+    assert_eq!(report["checkpoint"]["status"], "behind", "{report:#}");
+    assert_eq!(report["checkpoint"]["clients"], 3, "{report:#}");
+    assert_eq!(
+        report["checkpoint"]["missing"],
+        json!([
+            {"client": "client-a", "events": 2, "from_sequence": 3, "to_sequence": 4, "absent": false},
+            {"client": "client-c", "events": 1, "from_sequence": 1, "to_sequence": 1, "absent": true},
+        ]),
+        "{report:#}"
+    );
+
+    // A database that holds a record is not overwritten unasked.
+    on_target(&["restore", &b1]).fails_quietly(EX_USAGE, &["is not empty", "--force"]);
+
+    // A current backup replaces it with --force, and is current.
+    env.run(&["backup", &b2]).ok();
+    let run = on_target(&["restore", "--force", &b2]).ok();
+    assert!(
+        run.stdout
+            .contains(": 7 events of 3 clients; its latest checkpoint is number 2"),
+        "{run:#?}"
+    );
+    let report = on_target(&["verify", "--checkpoint", "cp2.json", "--json"])
+        .ok()
+        .json();
+    assert_eq!(report["checkpoint"]["status"], "current", "{report:#}");
+    assert_eq!(report["checkpoint"]["missing"], json!([]), "{report:#}");
+
+    // A file that is no backup, or one of the other engine.
+    env.write("notes.txt", "not a backup\n");
+    on_target(&["restore", "notes.txt"]).fails_quietly(EX_USAGE, &["is not a kapchart backup"]);
+    let (other_url, says) = if env.engine == "sqlite" {
+        ("postgres://u:p@127.0.0.1:1/none", "is a SQLite backup")
+    } else {
+        ("sqlite://elsewhere.db", "is a PostgreSQL backup")
+    };
+    env.run(&["--database-url", other_url, "restore", &b1])
+        .fails_quietly(EX_USAGE, &[says]);
+}
+
+#[tokio::test]
+async fn stale_and_current_backups_sqlite() {
+    let env = Env::sqlite();
+    let target = format!("sqlite://{}", env.path("restored.db").display());
+    stale_and_current_backups(&env, &target).await;
+}
+
+#[tokio::test]
+async fn stale_and_current_backups_postgres() {
+    let source = kapchart_testkit::postgres().await;
+    let target = kapchart_testkit::postgres().await;
+    let env = Env::postgres(&with_password(&source.url));
+    stale_and_current_backups(&env, &with_password(&target.url)).await;
+    source.cleanup().await;
+    target.cleanup().await;
+}
+
+/// Commands written most: a bound on the writer.
+const MAX_COMMANDS: u64 = 3000;
+
+/// Registers `client-w`, then records outcome measures until `stop` (or
+/// [`MAX_COMMANDS`]), counting the events written in `written`.
+async fn write_until(url: String, stop: Arc<AtomicBool>, written: Arc<AtomicU64>) {
+    let db = Database::open(&url).await.expect("the database opens");
+    let practice = InMemoryPractice::new(PracticeSettings::standard());
+    practice.enrol(UserId::parse("fd-jones").expect("id"), Role::FrontDesk);
+    practice.enrol(UserId::parse("t-rivera").expect("id"), Role::Therapist);
+    let services: Services = Arc::new(practice);
+    let cqrs = db.client_cqrs(kapchart_store::system_clock(), services);
+    for i in 0..MAX_COMMANDS {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let (actor, role, body) = if i == 0 {
+            ("fd-jones", "front_desk", register("client-w"))
+        } else {
+            (
+                "t-rivera",
+                "therapist",
+                outcome(i64::try_from(i % 28).expect("small")),
+            )
+        };
+        let command = json!({
+            "id": format!("w{i}"),
+            "actor": {"id": actor, "role": role},
+            "issued_at": chrono::Utc::now().to_rfc3339(),
+            "body": body,
+        });
+        let command = parse_command(&command.to_string()).expect("the command parses");
+        let metadata = kapchart_store::command_metadata(&command);
+        cqrs.execute_with_metadata("client-w", command, metadata)
+            .await
+            .expect("the command is applied");
+        written.fetch_add(1, Ordering::SeqCst);
+    }
+    db.close().await;
+}
+
+/// Waits until `condition` holds, for at most `limit`.
+fn wait_for(limit: Duration, condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
+}
+
+#[test]
+fn a_sqlite_backup_taken_while_a_writer_appends_restores_intact() {
+    let env = Env::sqlite();
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (url, stop, written) = (env.url.clone(), stop.clone(), written.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(write_until(url, stop, written));
+        })
+    };
+    assert!(
+        wait_for(Duration::from_secs(60), || written.load(Ordering::SeqCst)
+            >= 20),
+        "the writer started"
+    );
+    // Backups until one ran from start to end while the writer appended
+    // (a bounded number of tries).
+    let mut taken = None;
+    for attempt in 0..5 {
+        let file = format!("live{attempt}.db");
+        let before = written.load(Ordering::SeqCst);
+        env.run(&["backup", &file]).ok();
+        let after = written.load(Ordering::SeqCst);
+        if after > before {
+            taken = Some((file, before, after));
+            break;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    writer.join().expect("the writer ends");
+    let (file, before, after) = taken.expect("a backup ran while the writer appended");
+
+    let target = format!("sqlite://{}", env.path("restored.db").display());
+    let run = env.run(&["--database-url", &target, "restore", &file]).ok();
+    assert!(run.stdout.ends_with("verified: intact\n"), "{run:#?}");
+    let report = env
+        .run(&["--database-url", &target, "verify", "--json"])
+        .ok()
+        .json();
+    assert_eq!(report["intact"], true, "{report:#}");
+    // The copy is the database as of one commit during the backup.
+    let events = report["events"].as_u64().expect("events");
+    eprintln!(
+        "{file}: the writer had written {before} events before, {after} after; the copy holds {events}"
+    );
+    assert!(
+        (before..=after).contains(&events),
+        "{before} <= {events} <= {after}"
+    );
+}
