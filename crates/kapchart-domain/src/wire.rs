@@ -30,7 +30,12 @@ pub struct InputError {
 pub fn parse_json<T: DeserializeOwned>(json: &str) -> Result<T, InputError> {
     let mut de = serde_json::Deserializer::from_str(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let field = err.path().to_string();
+        // A member named "" at the top level prints as an empty path:
+        // name the whole document instead, so a field is always named.
+        let field = match err.path().to_string() {
+            path if path.is_empty() => ".".to_owned(),
+            path => path,
+        };
         let message = redact(&strip_position(&err.into_inner()));
         InputError { field, message }
     })?;
@@ -125,6 +130,14 @@ mod tests {
             redact("invalid value: integer `-5`, expected u32"),
             "invalid value: integer `-5`, expected u32"
         );
+    }
+
+    #[test]
+    fn a_member_with_an_empty_name_is_refused_naming_the_document() {
+        // Found by the command fuzz target (crates/kapchart-fuzz).
+        let err = parse_command(r#"{"": 1}"#).unwrap_err();
+        assert_eq!(err.field, ".");
+        assert!(err.message.contains("unknown field ``"), "{err}");
     }
 
     #[test]
