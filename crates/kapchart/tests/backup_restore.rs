@@ -353,3 +353,22 @@ fn a_sqlite_backup_taken_while_a_writer_appends_restores_intact() {
         "{before} <= {events} <= {after}"
     );
 }
+
+#[test]
+fn nothing_is_backed_up_from_or_restored_out_of_what_is_not_a_database() {
+    let env = Env::sqlite();
+    // The database file does not exist yet: nothing is made.
+    env.run(&["backup", "b.db"])
+        .fails_quietly(EX_USAGE, &["no database file at", "practice.db"]);
+    assert!(!env.path("b.db").exists() && !env.path("b.db.partial").exists());
+    env.run(&["--database-url", "sqlite::memory:", "backup", "b.db"])
+        .fails_quietly(EX_USAGE, &["in-memory"]);
+    // A file with SQLite's header and nothing behind it is refused, and
+    // the target is not created.
+    let mut damaged = b"SQLite format 3\0".to_vec();
+    damaged.extend([0xA5_u8; 200]);
+    std::fs::write(env.path("damaged.db"), damaged).expect("written");
+    env.run(&["restore", "damaged.db"])
+        .fails_quietly(EX_FAILURE, &["damaged.db is damaged"]);
+    assert!(!env.path("practice.db").exists());
+}

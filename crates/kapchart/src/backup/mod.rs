@@ -102,22 +102,26 @@ pub fn backup(global: &GlobalArgs, args: &BackupArgs) -> CommandResult {
             out.display()
         )));
     }
+    let source = match global.database_url.kind() {
+        DatabaseKind::Sqlite => {
+            let source = sqlite::path_of(global.database_url.as_str())?;
+            if same_file(&source, out) {
+                return Err(CommandError::Usage(
+                    "the backup file is the database itself: name another file".into(),
+                ));
+            }
+            Some(source)
+        }
+        DatabaseKind::Postgres => None,
+    };
+    let rt = runtime()?;
     let partial = with_suffix(out, ".partial");
     // Created (or emptied) private before anything is written to it.
     kapchart_store::private_file::create(&partial)
         .map_err(|e| CommandError::Usage(format!("{}: {e}", partial.display())))?;
-    let made = match global.database_url.kind() {
-        DatabaseKind::Sqlite => {
-            let source = sqlite::path_of(global.database_url.as_str())?;
-            if same_file(&source, out) {
-                Err(CommandError::Usage(
-                    "the backup file is the database itself: name another file".into(),
-                ))
-            } else {
-                sqlite::backup(&source, &partial)
-            }
-        }
-        DatabaseKind::Postgres => runtime()?.block_on(postgres::backup(global, &partial)),
+    let made = match &source {
+        Some(source) => sqlite::backup(source, &partial),
+        None => rt.block_on(postgres::backup(global, &partial)),
     };
     let contents = match made.and_then(|c| finish(&partial, out).map(|()| c)) {
         Ok(contents) => contents,

@@ -122,7 +122,9 @@ fn contents(conn: &Connection) -> Result<Contents, CommandError> {
 fn check_integrity(conn: &Connection, what: &Path) -> Result<(), CommandError> {
     let answer: String = conn
         .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .map_err(failed("checking the database's integrity"))?;
+        .map_err(|e| {
+            CommandError::Failed(anyhow!(e).context(format!("{} is damaged", what.display())))
+        })?;
     if answer == "ok" {
         Ok(())
     } else {
