@@ -1,15 +1,16 @@
 //! End to end: the real `kapchart` binary backs a practice up, restores
 //! the backup into another database, and `verify --checkpoint` tells a
 //! current backup from a stale one, on SQLite (the online backup API) and
-//! on PostgreSQL (pg_dump and pg_restore). A SQLite backup taken while a
-//! writer appends restores to a database that verifies intact.
+//! on PostgreSQL (pg_dump and pg_restore). A SQLite backup taken while
+//! `kapchart serve` takes commands restores to a database that verifies
+//! intact.
 
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use kapchart_domain::{InMemoryPractice, PracticeSettings, Role, Services, UserId, parse_command};
-use kapchart_store::Database;
 use serde_json::{Value, json};
 
 // Each engine's test makes its own target database: no on_both_engines.
@@ -245,50 +246,76 @@ async fn stale_and_current_backups_postgres() {
     target.cleanup().await;
 }
 
-/// Commands written most: a bound on the writer.
+/// Commands sent most: a bound on the writer.
 const MAX_COMMANDS: u64 = 3000;
 
-/// Registers `client-w`, then records outcome measures until `stop` (or
-/// [`MAX_COMMANDS`]), counting the events written in `written`.
-async fn write_until(url: String, stop: Arc<AtomicBool>, written: Arc<AtomicU64>) {
-    let db = Database::open(&url).await.expect("the database opens");
-    let practice = InMemoryPractice::new(PracticeSettings::standard());
-    practice.enrol(UserId::parse("fd-jones").expect("id"), Role::FrontDesk);
-    practice.enrol(UserId::parse("t-rivera").expect("id"), Role::Therapist);
-    let services: Services = Arc::new(practice);
-    let cqrs = db.client_cqrs(kapchart_store::system_clock(), services);
-    for i in 0..MAX_COMMANDS {
+/// How long any one wait may take.
+const BOUND: Duration = Duration::from_secs(60);
+
+/// `kapchart serve` on a fresh database: the process, its base URL and
+/// the admin's token it prints on its first start. Its stderr is drained.
+fn start_serve(env: &Env) -> (Child, String, String) {
+    let mut cmd = env.command(&["serve", "--listen", "127.0.0.1:0"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("kapchart serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let (base, _) = wait_until_listening(&mut stderr);
+    let mut admin = String::new();
+    stdout.read_line(&mut admin).expect("the admin's token");
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (child, base, admin.trim().to_owned())
+}
+
+/// Adds an account through the admin API; returns its token.
+async fn add_user(http: &reqwest::Client, base: &str, admin: &str, id: &str, role: &str) -> String {
+    let response = http
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&json!({ "user_id": id, "role": role }))
+        .send()
+        .await
+        .expect("the admin API answers");
+    assert_eq!(response.status().as_u16(), 201, "adding {id}");
+    let body: Value = response.json().await.expect("JSON");
+    body["token"].as_str().expect("a token").to_owned()
+}
+
+/// Through the running server, as the front desk: registers clients
+/// `live-0`, `live-1`, ... one at a time until `stop` (or
+/// [`MAX_COMMANDS`]), counting the acknowledged ones in `acknowledged`.
+async fn register_until(
+    base: String,
+    admin: String,
+    stop: Arc<AtomicBool>,
+    acknowledged: Arc<AtomicU64>,
+) {
+    let http = reqwest::Client::builder()
+        .timeout(BOUND)
+        .build()
+        .expect("an HTTP client");
+    add_user(&http, &base, &admin, "t-rivera", "therapist").await;
+    let desk = add_user(&http, &base, &admin, "fd-jones", "front_desk").await;
+    for k in 0..MAX_COMMANDS {
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let (actor, role, body) = if i == 0 {
-            ("fd-jones", "front_desk", register("client-w"))
-        } else {
-            (
-                "t-rivera",
-                "therapist",
-                outcome(i64::try_from(i % 28).expect("small")),
-            )
-        };
-        let command = json!({
-            "id": format!("w{i}"),
-            "actor": {"id": actor, "role": role},
-            "issued_at": chrono::Utc::now().to_rfc3339(),
-            "body": body,
-        });
-        let command = parse_command(&command.to_string()).expect("the command parses");
-        let metadata = kapchart_store::command_metadata(&command);
-        cqrs.execute_with_metadata("client-w", command, metadata)
+        let client = format!("live-{k}");
+        let response = http
+            .post(format!("{base}/api/v1/clients/{client}/commands"))
+            .bearer_auth(&desk)
+            .json(&json!({ "id": format!("reg-{k}"), "body": register(&client) }))
+            .send()
             .await
-            .expect("the command is applied");
-        written.fetch_add(1, Ordering::SeqCst);
+            .expect("the server answers");
+        assert_eq!(response.status().as_u16(), 200, "registering {client}");
+        acknowledged.fetch_add(1, Ordering::SeqCst);
     }
-    db.close().await;
 }
 
-/// Waits until `condition` holds, for at most `limit`.
-fn wait_for(limit: Duration, condition: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
+/// Waits until `condition` holds, for at most [`BOUND`].
+fn wait_for(condition: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + BOUND;
     while !condition() {
         if Instant::now() > deadline {
             return false;
@@ -298,60 +325,85 @@ fn wait_for(limit: Duration, condition: impl Fn() -> bool) -> bool {
     true
 }
 
+/// `kapchart serve` takes commands, one after the other, while backups
+/// are taken; a backup restores into a database that verifies intact and
+/// holds the record as of one commit.
 #[test]
-fn a_sqlite_backup_taken_while_a_writer_appends_restores_intact() {
+fn a_sqlite_backup_taken_while_the_server_writes_restores_intact() {
     let env = Env::sqlite();
+    let (mut server, base, admin) = start_serve(&env);
     let stop = Arc::new(AtomicBool::new(false));
-    let written = Arc::new(AtomicU64::new(0));
+    let acknowledged = Arc::new(AtomicU64::new(0));
     let writer = {
-        let (url, stop, written) = (env.url.clone(), stop.clone(), written.clone());
+        let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
         std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("a runtime")
-                .block_on(write_until(url, stop, written));
+                .block_on(register_until(base, admin, stop, acknowledged));
         })
     };
     assert!(
-        wait_for(Duration::from_secs(60), || written.load(Ordering::SeqCst)
-            >= 20),
-        "the writer started"
+        wait_for(|| acknowledged.load(Ordering::SeqCst) >= 20 || writer.is_finished()),
+        "the server took commands"
     );
-    // Backups until one ran from start to end while the writer appended
-    // (a bounded number of tries).
+    // Backups until one ran from start to end while the server took
+    // commands (a bounded number of tries).
     let mut taken = None;
     for attempt in 0..5 {
         let file = format!("live{attempt}.db");
-        let before = written.load(Ordering::SeqCst);
-        env.run(&["backup", &file]).ok();
-        let after = written.load(Ordering::SeqCst);
+        let before = acknowledged.load(Ordering::SeqCst);
+        let run = env.run(&["backup", &file]).ok();
+        let after = acknowledged.load(Ordering::SeqCst);
         if after > before {
-            taken = Some((file, before, after));
+            taken = Some((file, run.stdout, before, after));
             break;
         }
     }
     stop.store(true, Ordering::SeqCst);
     writer.join().expect("the writer ends");
-    let (file, before, after) = taken.expect("a backup ran while the writer appended");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    assert_eq!(server.wait().expect("serve exits").code(), Some(EX_OK));
+    let (file, said, before, after) = taken.expect("a backup ran while the server took commands");
+
+    // Each registration is one event of one client; one command at a time
+    // may have committed without its answer read yet.
+    let copied: u64 = said
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the events backed up, in {said:?}"));
+    eprintln!(
+        "{file}: the server had acknowledged {before} commands before, {after} after; the copy holds {copied}"
+    );
+    assert!(
+        (before..=after + 1).contains(&copied),
+        "{before} <= {copied} <= {after} + 1"
+    );
+    assert!(
+        said.contains(&format!("{copied} events of {copied} clients")),
+        "{said}"
+    );
 
     let target = format!("sqlite://{}", env.path("restored.db").display());
     let run = env.run(&["--database-url", &target, "restore", &file]).ok();
-    assert!(run.stdout.ends_with("verified: intact\n"), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains(&format!(": {copied} events of {copied} clients; "))
+            && run.stdout.ends_with("verified: intact\n"),
+        "{run:#?}"
+    );
     let report = env
         .run(&["--database-url", &target, "verify", "--json"])
         .ok()
         .json();
     assert_eq!(report["intact"], true, "{report:#}");
-    // The copy is the database as of one commit during the backup.
-    let events = report["events"].as_u64().expect("events");
-    eprintln!(
-        "{file}: the writer had written {before} events before, {after} after; the copy holds {events}"
-    );
-    assert!(
-        (before..=after).contains(&events),
-        "{before} <= {events} <= {after}"
-    );
 }
 
 #[test]
