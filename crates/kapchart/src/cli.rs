@@ -218,7 +218,9 @@ pub struct VerifyArgs {
     pub client: Option<String>,
 
     /// Also check the database against this checkpoint statement, kept
-    /// elsewhere (detects truncation, removal and rollback).
+    /// elsewhere (detects truncation, removal and rollback), and say
+    /// whether the database is current or behind it (a stale backup:
+    /// what is missing, by client).
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
 
