@@ -285,6 +285,12 @@ pub(super) async fn restore(
         Some(&target),
         Stdio::null(),
     )
+    .map_err(|e| match e {
+        CommandError::Failed(e) if tables > 0 => CommandError::Failed(e.context(
+            "the database was emptied first (--force) and holds nothing now: restore a backup into it again",
+        )),
+        other => other,
+    })
 }
 
 /// `--force`: drops the `public` schema with everything in it and creates
