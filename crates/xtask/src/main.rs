@@ -15,7 +15,11 @@
 //!   `KAPCHART_FHIR_VALIDATOR` naming them.
 //! - `cargo xtask browser-tools`: only the installing; prints the four
 //!   variables as shell `export` lines.
+//! - `cargo xtask fuzz [--seconds N] [TARGET...]`: runs the fuzz targets
+//!   of `crates/kapchart-fuzz` with cargo-fuzz on the stable toolchain,
+//!   each for N seconds (`fuzz.rs`).
 
+mod fuzz;
 mod tools;
 
 use std::process::{Command, ExitCode};
@@ -50,6 +54,18 @@ enum Task {
     /// Only installs what the browser tests and the FHIR validation test
     /// need, and prints the environment that points the tests at it.
     BrowserTools,
+    /// Runs the fuzz targets of crates/kapchart-fuzz (cargo-fuzz on the
+    /// stable toolchain, installed into target/fuzz-tools/ when missing),
+    /// each for a bounded time, from its committed corpus; fails if any
+    /// input panics.
+    Fuzz {
+        /// Seconds to fuzz each target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Targets to run (`command`, `bundle`, `canonical`, `merkle`);
+        /// all when none is named.
+        targets: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -72,6 +88,10 @@ fn run(task: Task) -> Result<ExitCode> {
             for (name, value) in tools.env().into_iter().chain(fhir.env()) {
                 println!("export {name}='{}'", value.display());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Fuzz { seconds, targets } => {
+            fuzz::fuzz(&workspace, seconds, &targets)?;
             Ok(ExitCode::SUCCESS)
         }
         Task::Test { cargo_test_args } => {

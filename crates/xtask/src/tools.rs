@@ -405,7 +405,7 @@ fn report_version(chromedriver: &Path) {
 }
 
 /// The executable `name` on PATH.
-fn on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn on_path(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt as _;
     let path: OsString = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
