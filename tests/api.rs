@@ -433,6 +433,14 @@ async fn each_role_is_refused_what_it_must_not_see_or_do() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.code(), "forbidden");
     assert_eq!(r.body["error"]["rule"], "role.not_permitted");
+    // Roles that never send commands: the same 403 and rule.
+    for (token, id) in [(&s.auditor, "c-96"), (&s.admin, "c-95")] {
+        let r = app
+            .command(token, CLIENT, id, &body(payment("p-403", 100, date(1))))
+            .await;
+        assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+        assert_eq!(r.body["error"]["rule"], "role.not_permitted", "{}", r.body);
+    }
     assert_eq!(app.events().await, events, "nothing written");
     // No read was logged for a refused read.
     let log = kapchart_store::access::list(&app.db, &Default::default())
@@ -580,11 +588,21 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             );
         }
     }
-    // Bad query parameters on reads: a missing purpose, a bad date.
-    for path in [
-        format!("/api/v1/clients/{CLIENT}/billing"),
-        format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=yesterday"),
-        format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=2026-02-01&to=2026-01-01"),
+    // Bad query parameters on reads: a missing purpose, an unknown one, a
+    // bad date, an unknown parameter: each named, its value not repeated.
+    for (path, field) in [
+        (format!("/api/v1/clients/{CLIENT}/billing"), "purpose"),
+        (format!("/api/v1/clients/{CLIENT}/billing?purpose=gossip"), "purpose"),
+        (format!("/api/v1/reports/billing?purpose=payment&to=31%2F01"), "to"),
+        (
+            format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=yesterday"),
+            "from",
+        ),
+        (
+            format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=2026-02-01&to=2026-01-01"),
+            "from",
+        ),
+        (format!("/api/v1/schedule?purpose=payment&colour=red"), "colour"),
     ] {
         let r = app.get(&s.front_desk, &path).await;
         assert_eq!(
@@ -593,6 +611,10 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             "{path}: {}",
             r.body
         );
+        assert_eq!(r.body["error"]["field"], field, "{path}: {}", r.body);
+        for value in ["gossip", "yesterday", "31/01", "red"] {
+            assert!(!r.body.to_string().contains(value), "{path}: {}", r.body);
+        }
     }
     // An unknown client is 404.
     let r = app

@@ -211,7 +211,8 @@ async fn the_access_log_is_filtered_and_sorted_for_auditors(url: &str) {
         ("?sort=size", "sort"),
         ("?user=no%20one", "user"),
         ("?from=2026-02-01&to=2026-01-01", "from"),
-        ("?colour=red", "query"),
+        ("?colour=red", "colour"),
+        ("?from=2026-13-01", "from"),
     ] {
         let reply = app
             .get(&s.auditor, &format!("/api/v1/access-log{query}"))

@@ -163,7 +163,7 @@ pub async fn bundle(
     q: Result<Query<BundleQuery>, QueryRejection>,
 ) -> Result<Json<BundleReply>, ApiError> {
     let client = client_id(path)?;
-    let Query(q) = q.map_err(|_| ApiError::bad("query", "expected purpose"))?;
+    let q = crate::query::parse(q, "purpose")?;
     let bundle = state
         .export_client_bundle(&caller, &source, &client, q.purpose)
         .await?;
@@ -193,12 +193,7 @@ pub async fn access_log(
     caller: Caller,
     q: Result<Query<AccessLogQuery>, QueryRejection>,
 ) -> Result<Json<AccessLog>, ApiError> {
-    let Query(q) = q.map_err(|_| {
-        ApiError::bad(
-            "query",
-            "expected from and to as YYYY-MM-DD, client, user and sort",
-        )
-    })?;
+    let q = crate::query::parse(q, "from and to as YYYY-MM-DD, client, user and sort")?;
     let query = AccessQuery {
         client: q
             .client

@@ -270,7 +270,7 @@ pub async fn fhir(
     q: Result<Query<FhirQuery>, QueryRejection>,
 ) -> Result<Json<FhirBundleReply>, ApiError> {
     let client = client_id(path)?;
-    let Query(q) = q.map_err(|_| ApiError::bad("query", "expected purpose"))?;
+    let q = crate::query::parse(q, "purpose")?;
     let bundle = state
         .export_client_fhir(&caller, &source, &client, q.purpose)
         .await?;

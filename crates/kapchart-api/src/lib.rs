@@ -36,6 +36,7 @@ mod lists;
 mod locks;
 pub mod openapi;
 mod practice;
+mod query;
 mod reads;
 mod service;
 mod source;

@@ -151,8 +151,7 @@ pub(crate) fn period_chosen(
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>, expected: &str) -> Result<T, ApiError> {
-    q.map(|Query(t)| t)
-        .map_err(|_| ApiError::bad("query", format!("expected {expected}")))
+    crate::query::parse(q, expected)
 }
 
 pub(crate) fn period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Period, ApiError> {
