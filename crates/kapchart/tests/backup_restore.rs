@@ -217,6 +217,45 @@ async fn stale_and_current_backups(env: &Env, target: &str) {
     assert_eq!(report["checkpoint"]["status"], "current", "{report:#}");
     assert_eq!(report["checkpoint"]["missing"], json!([]), "{report:#}");
 
+    // Each backup is in the source's access log, an export of every
+    // record by the local user; the restored log holds the backup it came
+    // from, then the restore.
+    let about_all = |log: &Value| -> Vec<(String, String, String)> {
+        log.as_array()
+            .expect("an array")
+            .iter()
+            .filter(|e| {
+                e["client_id"].is_null()
+                    && e["source"].as_str().is_some_and(|s| s.starts_with("cli "))
+            })
+            .map(|e| {
+                assert_eq!(e["user_id"], CLI_USER_ID, "{e}");
+                assert_eq!(e["categories"], "billing;demographics;dosing;notes", "{e}");
+                let field = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+                (field("action"), field("source"), field("purpose"))
+            })
+            .collect()
+    };
+    let backup = (
+        "export".to_owned(),
+        "cli backup".to_owned(),
+        "operations: a backup of every client's record".to_owned(),
+    );
+    let restore = (
+        "change".to_owned(),
+        "cli restore".to_owned(),
+        "operations: every client's record restored from a backup".to_owned(),
+    );
+    let source_log = env
+        .run(&["report", "access", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(about_all(&source_log), [backup.clone(), backup.clone()]);
+    let restored_log = on_target(&["report", "access", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(about_all(&restored_log), [backup.clone(), backup, restore]);
+
     // A file that is no backup, or one of the other engine.
     env.write("notes.txt", "not a backup\n");
     on_target(&["restore", "notes.txt"]).fails_quietly(EX_USAGE, &["is not a kapchart backup"]);

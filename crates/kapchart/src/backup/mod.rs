@@ -9,8 +9,12 @@
 //! written. The checkpoint signing key is not in it: its file is kept, and
 //! backed up, apart from the database.
 //!
-//! A restore writes only into an empty database unless `--force`, then
-//! verifies what it restored. Whether the backup was current is for
+//! A backup is an export of every client's record: it is written to the
+//! access log (action `export`, no client: all of them) before the copy is
+//! made, so the copy holds its own entry, and no copy is made that could
+//! not be logged. A restore writes only into an empty database unless
+//! `--force`, then verifies what it restored and logs the restore in the
+//! restored access log (action `change`). Whether the backup was current is for
 //! `kapchart verify --checkpoint` against the latest checkpoint kept
 //! elsewhere to say.
 
@@ -110,11 +114,23 @@ pub fn backup(global: &GlobalArgs, args: &BackupArgs) -> CommandResult {
                     "the backup file is the database itself: name another file".into(),
                 ));
             }
+            if !source.is_file() {
+                return Err(CommandError::Usage(format!(
+                    "no database file at {}",
+                    source.display()
+                )));
+            }
             Some(source)
         }
         DatabaseKind::Postgres => None,
     };
     let rt = runtime()?;
+    rt.block_on(log(
+        global,
+        kapchart_store::access::AccessAction::Export,
+        "cli backup",
+        "operations: a backup of every client's record",
+    ))?;
     let partial = with_suffix(out, ".partial");
     // Created (or emptied) private before anything is written to it.
     kapchart_store::private_file::create(&partial)
@@ -225,6 +241,13 @@ async fn verify_restored(global: &GlobalArgs, file: &Path) -> CommandResult {
             access.findings.len()
         )));
     }
+    log(
+        global,
+        kapchart_store::access::AccessAction::Change,
+        "cli restore",
+        "operations: every client's record restored from a backup",
+    )
+    .await?;
     println!(
         "restored {} into {}: {}, {} access log entries; verified: intact",
         file.display(),
@@ -281,7 +304,41 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Connects without migrating: a backup changes nothing in its source.
+/// Appends an entry about every client's record (no client; every
+/// clinical category) to the access log, as the operating-system user
+/// running kapchart.
+async fn log(
+    global: &GlobalArgs,
+    action: kapchart_store::access::AccessAction,
+    source: &str,
+    purpose: &str,
+) -> CommandResult {
+    use kapchart_store::access::DataCategory;
+    let entry = kapchart_store::access::AccessEntry {
+        at: chrono::Utc::now(),
+        actor: crate::local_user::actor()?,
+        action,
+        client_id: None,
+        categories: vec![
+            DataCategory::Demographics,
+            DataCategory::Notes,
+            DataCategory::Dosing,
+            DataCategory::Billing,
+        ],
+        source: source.to_owned(),
+        purpose: purpose.to_owned(),
+    };
+    let db = connect(global).await?;
+    let logged = kapchart_store::access::append(&db, &entry).await;
+    db.close().await;
+    logged
+        .map(|_| ())
+        .context("writing the access log")
+        .map_err(CommandError::Failed)
+}
+
+/// Connects without migrating: a backup changes nothing in its source but
+/// its access log.
 async fn connect(global: &GlobalArgs) -> Result<Database, CommandError> {
     Database::connect(global.database_url.as_str())
         .await
