@@ -6,13 +6,12 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cqrs_es::AggregateError;
-use kapchart_domain::{
-    ClientError, ClientId, Command, CommandBody, CommandId, Override, Rule, parse_json,
-};
+use kapchart_domain::{ClientError, ClientId, Command, CommandBody, CommandId, Override, Rule};
 use kapchart_store::{CLIENT_RECORD, command_metadata};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::command_schema;
 use crate::error::ApiError;
 use crate::reads::ClientPath;
 use crate::{AppState, BODY_LIMIT, Caller};
@@ -22,39 +21,30 @@ use crate::{AppState, BODY_LIMIT, Caller};
 /// is decided again before the caller gets a 409.
 const CONFLICT_RETRIES: usize = 5;
 
-/// A command to one client's record. The actor and the time come from the
-/// token and the server's clock.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A command to one client's record, parsed: the actor and the time come
+/// from the token and the server's clock. The JSON form, and its schema in
+/// the OpenAPI document, is [`command_schema::CommandRequest`].
+#[derive(Debug)]
 pub struct CommandRequest {
     /// Chosen by the caller: the same id with the same body is applied
     /// once and answered with the first result; with a different body it
-    /// is refused (409). 1 to 64 ASCII letters, digits, `-` and `_`.
-    #[schema(value_type = String, pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", max_length = 64)]
+    /// is refused (409).
     pub id: CommandId,
-    /// Reasons given for going past soft stops: `{"rule": code, "reason":
-    /// text}`; for a prescriber-override rule also `"authorization"`: the
-    /// id of the prescriber's `AuthorizeOverride` entry on this record.
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
+    /// Reasons given for going past soft stops.
     pub overrides: Vec<Override>,
-    /// The command, tagged by its name, e.g. `{"RecordPayment": {...}}`
-    /// (docs/domain.md lists every command and its fields).
-    #[schema(value_type = Object)]
+    /// The command.
     pub body: CommandBody,
 }
 
 impl CommandRequest {
-    /// Parses a request from its JSON text: every field checked, the
-    /// first bad one named (`body.RecordPayment.amount`).
+    /// Parses a request from its JSON text through the wire types the
+    /// OpenAPI document describes ([`command_schema`]): every field
+    /// checked, the first bad one named (`body.RecordPayment.amount`).
     ///
     /// # Errors
     /// 400 naming the field.
     pub fn parse(text: &str) -> Result<Self, ApiError> {
-        parse_json(text).map_err(|e| ApiError::BadRequest {
-            field: e.field,
-            message: e.message,
-        })
+        command_schema::CommandRequest::parse(text)
     }
 }
 
@@ -111,7 +101,7 @@ pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, A
     path = "/api/v1/clients/{id}/commands",
     tag = "commands",
     params(crate::reads::ClientPath),
-    request_body = CommandRequest,
+    request_body = command_schema::CommandRequest,
     responses(
         (status = 200, description = "Applied (or a retry of an applied command: the first result)", body = CommandReply),
         (status = 400, description = "Malformed: the field is named", body = crate::ErrorBody),

@@ -25,6 +25,7 @@ pub mod admin;
 mod audit_api;
 mod audit_reads;
 mod auth;
+pub mod command_schema;
 mod commands;
 mod desk_reads;
 pub mod disclosure;

@@ -5,6 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::command_schema::OneCommand;
 use crate::{admin, audit_api, commands, error, fhir, health, practice, reads};
 
 #[derive(OpenApi)]
@@ -38,7 +39,7 @@ use crate::{admin, audit_api, commands, error, fhir, health, practice, reads};
         health::readyz,
     ),
     components(schemas(
-        commands::CommandRequest,
+        crate::command_schema::CommandRequest,
         commands::CommandReply,
         commands::WrittenEvent,
         reads::Purpose,
@@ -67,7 +68,7 @@ use crate::{admin, audit_api, commands, error, fhir, health, practice, reads};
         health::Readiness,
         health::Check,
     )),
-    modifiers(&BearerAuth, &Unavailable),
+    modifiers(&BearerAuth, &Unavailable, &OneCommand),
     tags(
         (name = "commands", description = "Commands to a client's record"),
         (name = "records", description = "Reads of one client's record (logged)"),

@@ -1,5 +1,6 @@
-//! docs/openapi.json is the document the code generates: this test fails
-//! when they differ. After changing the API, regenerate it with
+//! docs/openapi.json is the document the code generates, and
+//! docs/commands.md the commands' page written from it: these tests fail
+//! when they differ. After changing the API, regenerate both with
 //! `KAPCHART_UPDATE_OPENAPI=1 cargo test -p kapchart-api --test openapi`
 //! and review the diff.
 
@@ -30,6 +31,21 @@ fn docs_openapi_json_is_the_generated_document() {
     assert!(
         on_disk == text,
         "docs/openapi.json differs from the document the code generates; run \
+         KAPCHART_UPDATE_OPENAPI=1 cargo test -p kapchart-api --test openapi"
+    );
+}
+
+#[test]
+fn docs_commands_md_is_the_generated_page() {
+    let text = kapchart_api::command_schema::markdown::document();
+    let path = crate_dir().join("../../docs/commands.md");
+    if std::env::var_os("KAPCHART_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &text).expect("docs/commands.md written");
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == text,
+        "docs/commands.md differs from the page the code writes; run \
          KAPCHART_UPDATE_OPENAPI=1 cargo test -p kapchart-api --test openapi"
     );
 }

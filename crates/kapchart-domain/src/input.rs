@@ -205,49 +205,60 @@ fn checked<'de, D: Deserializer<'de>, T>(result: Result<T, ParseError>) -> Resul
     result.map_err(D::Error::custom)
 }
 
-pub(crate) fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+/// A checked date ([`check_date`]), for `#[serde(deserialize_with)]`.
+pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     checked::<D, _>(check_date(NaiveDate::deserialize(d)?))
 }
 
-pub(crate) fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+/// A checked instant ([`check_instant`]).
+pub fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     checked::<D, _>(check_instant(DateTime::<Utc>::deserialize(d)?))
 }
 
-pub(crate) fn dose<'de, D: Deserializer<'de>>(d: D) -> Result<Milligrams, D::Error> {
+/// A checked dose ([`check_dose`]).
+pub fn dose<'de, D: Deserializer<'de>>(d: D) -> Result<Milligrams, D::Error> {
     checked::<D, _>(check_dose(i64::deserialize(d)?))
 }
 
-pub(crate) fn opt_dose<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Milligrams>, D::Error> {
+/// An optional checked dose ([`check_dose`]).
+pub fn opt_dose<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Milligrams>, D::Error> {
     Option::<i64>::deserialize(d)?
         .map(|mg| checked::<D, _>(check_dose(mg)))
         .transpose()
 }
 
-pub(crate) fn payment<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
+/// A checked payment ([`check_payment`]).
+pub fn payment<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
     checked::<D, _>(check_payment(i64::deserialize(d)?))
 }
 
-pub(crate) fn fee<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
+/// A checked fee ([`check_fee`]).
+pub fn fee<'de, D: Deserializer<'de>>(d: D) -> Result<Cents, D::Error> {
     checked::<D, _>(check_fee(i64::deserialize(d)?))
 }
 
-pub(crate) fn entry<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+/// A checked entry sequence number ([`check_entry`]).
+pub fn entry<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     checked::<D, _>(check_entry(u64::deserialize(d)?))
 }
 
-pub(crate) fn name<'de, D: Deserializer<'de>>(d: D) -> Result<PersonName, D::Error> {
+/// A checked name ([`check_name`]).
+pub fn name<'de, D: Deserializer<'de>>(d: D) -> Result<PersonName, D::Error> {
     checked::<D, _>(check_name(PersonName::deserialize(d)?))
 }
 
-pub(crate) fn label<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+/// A checked short label ([`check_label`]).
+pub fn label<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
     checked::<D, _>(check_label(Text::deserialize(d)?))
 }
 
-pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+/// Checked free text ([`check_text`]).
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
     checked::<D, _>(check_text(Text::deserialize(d)?))
 }
 
-pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Text>, D::Error> {
+/// Optional checked free text ([`check_text`]).
+pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Text>, D::Error> {
     Option::<Text>::deserialize(d)?
         .map(|t| checked::<D, _>(check_text(t)))
         .transpose()

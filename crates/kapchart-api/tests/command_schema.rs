@@ -1,0 +1,416 @@
+//! The OpenAPI document's command schemas against the parser they are
+//! generated beside: the `oneOf` names exactly the domain's commands, every
+//! example's fields are in the schema, and every bound the schema states
+//! (required fields, unknown fields, integer ranges, lengths, dates,
+//! enumerations) is where the server's parser puts it. Each refusal is also
+//! compared with the domain's own parser of the same JSON: the wire types
+//! must agree with it, field path and message.
+
+use kapchart_api::command_schema::examples::{Example, examples};
+use kapchart_api::command_schema::markdown::{body_schema, body_variants, resolve};
+use kapchart_api::command_schema::values::variants;
+use kapchart_api::{ApiError, CommandRequest};
+use serde_json::{Value, json};
+
+fn document() -> Value {
+    kapchart_api::openapi::document_json()
+}
+
+/// The API's answer to a request: the parsed body's JSON, or the refusal's
+/// field and message.
+fn api(request: &Value) -> Result<Value, (String, String)> {
+    match CommandRequest::parse(&request.to_string()) {
+        Ok(parsed) => Ok(serde_json::to_value(parsed.body).expect("serializes")),
+        Err(ApiError::BadRequest { field, message }) => Err((field, message)),
+        Err(other) => panic!("not a 400: {other:?}"),
+    }
+}
+
+/// The domain's own parser's answer to the request's body, its paths
+/// under `body.` as the API names them.
+fn domain(request: &Value) -> Result<Value, (String, String)> {
+    kapchart_domain::parse_json::<kapchart_domain::CommandBody>(&request["body"].to_string())
+        .map(|b| serde_json::to_value(b).expect("serializes"))
+        .map_err(|e| {
+            let field = if e.field == "." {
+                "body".to_owned()
+            } else {
+                format!("body.{}", e.field)
+            };
+            (field, e.message)
+        })
+}
+
+/// Parses with both and requires the same answer.
+#[track_caller]
+fn both(request: &Value) -> Result<Value, (String, String)> {
+    let ours = api(request);
+    assert_eq!(
+        ours,
+        domain(request),
+        "the API and the domain differ on {request}"
+    );
+    ours
+}
+
+/// A leaf of an example: its JSON pointer, its path as a refusal names it,
+/// and its schema (references followed, `null` options dropped).
+struct Leaf {
+    pointer: String,
+    path: String,
+    schema: Value,
+}
+
+fn unwrap_nullable(schema: &Value) -> &Value {
+    match schema["oneOf"].as_array() {
+        Some(o) if o.len() == 2 && o[0]["type"] == "null" => &o[1],
+        _ => schema,
+    }
+}
+
+/// Every object of `value` with its schema (objects, then their leaves),
+/// checking that every key of the example is a property of the schema.
+fn walk(
+    schemas: &Value,
+    schema: &Value,
+    value: &Value,
+    pointer: &str,
+    path: &str,
+    objects: &mut Vec<Leaf>,
+    leaves: &mut Vec<Leaf>,
+) {
+    let schema = resolve(schemas, unwrap_nullable(schema));
+    match value {
+        Value::Object(map) if schema["properties"].is_object() => {
+            objects.push(Leaf {
+                pointer: pointer.to_owned(),
+                path: path.to_owned(),
+                schema: schema.clone(),
+            });
+            for (key, v) in map {
+                let property = schema["properties"]
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{path}.{key} is in an example, not in the schema"));
+                walk(
+                    schemas,
+                    property,
+                    v,
+                    &format!("{pointer}/{key}"),
+                    &format!("{path}.{key}"),
+                    objects,
+                    leaves,
+                );
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                walk(
+                    schemas,
+                    &schema["items"],
+                    v,
+                    &format!("{pointer}/{i}"),
+                    &format!("{path}[{i}]"),
+                    objects,
+                    leaves,
+                );
+            }
+        }
+        _ => leaves.push(Leaf {
+            pointer: pointer.to_owned(),
+            path: path.to_owned(),
+            schema: schema.clone(),
+        }),
+    }
+}
+
+/// Each example with the objects and leaves of its body.
+fn examples_walked() -> Vec<(Example, Vec<Leaf>, Vec<Leaf>)> {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    examples()
+        .into_iter()
+        .map(|e| {
+            let (mut objects, mut leaves) = (Vec::new(), Vec::new());
+            walk(
+                schemas,
+                &body_schema(schemas, e.command),
+                e.fields(),
+                &format!("/body/{}", e.command),
+                &format!("body.{}", e.command),
+                &mut objects,
+                &mut leaves,
+            );
+            (e, objects, leaves)
+        })
+        .collect()
+}
+
+fn with(request: &Value, pointer: &str, value: Value) -> Value {
+    let mut changed = request.clone();
+    *changed.pointer_mut(pointer).expect("the leaf exists") = value;
+    changed
+}
+
+#[test]
+fn the_one_of_names_exactly_the_domain_commands_and_each_has_one_example() {
+    let doc = document();
+    let names: Vec<String> = body_variants(&doc["components"]["schemas"])
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let domain: Vec<&str> = variants::<kapchart_domain::CommandBody>().to_vec();
+    assert_eq!(names, domain);
+    let mut examples: Vec<&str> = examples().iter().map(|e| e.command).collect();
+    examples.sort_unstable();
+    let mut sorted = domain.clone();
+    sorted.sort_unstable();
+    assert_eq!(examples, sorted, "one example per command");
+}
+
+#[test]
+fn every_example_parses_as_the_domain_parses_it_and_its_fields_are_in_the_schema() {
+    let doc = document();
+    let request_schema = &doc["components"]["schemas"]["CommandRequest"]["properties"];
+    for (example, objects, _) in examples_walked() {
+        for key in example.request.as_object().expect("an object").keys() {
+            assert!(request_schema.get(key).is_some(), "{key}");
+        }
+        assert!(!objects.is_empty(), "{}", example.command);
+        let parsed =
+            both(&example.request).unwrap_or_else(|e| panic!("{}: {e:?}", example.command));
+        assert!(parsed.get(example.command).is_some(), "{parsed}");
+        assert_eq!(
+            CommandRequest::parse(&example.request.to_string())
+                .expect("parses")
+                .overrides
+                .len(),
+            example.request["overrides"].as_array().map_or(0, Vec::len)
+        );
+    }
+}
+
+#[test]
+fn a_missing_required_field_is_refused_naming_it() {
+    let mut checked = 0;
+    for (example, objects, _) in examples_walked() {
+        for object in &objects {
+            for required in object.schema["required"].as_array().into_iter().flatten() {
+                let name = required.as_str().expect("a name");
+                let mut request = example.request.clone();
+                let holder = request
+                    .pointer_mut(&object.pointer)
+                    .and_then(Value::as_object_mut)
+                    .expect("the object");
+                if holder.remove(name).is_none() {
+                    // Optional in the example's own choice (an exploration
+                    // without a dose has no administration).
+                    continue;
+                }
+                let (field, message) = both(&request).expect_err(name);
+                assert_eq!(field, object.path, "{} without {name}", object.path);
+                assert!(
+                    message.contains(&format!("missing field `{name}`")),
+                    "{} without {name}: {message}",
+                    object.path
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 80, "only {checked} required fields checked");
+}
+
+#[test]
+fn an_optional_field_may_be_left_out() {
+    for (example, objects, _) in examples_walked() {
+        for object in &objects {
+            let required: Vec<&str> = object.schema["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let keys: Vec<String> = example
+                .request
+                .pointer(&object.pointer)
+                .and_then(Value::as_object)
+                .expect("the object")
+                .keys()
+                .filter(|k| !required.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            for key in keys {
+                let mut request = example.request.clone();
+                if let Some(o) = request
+                    .pointer_mut(&object.pointer)
+                    .and_then(Value::as_object_mut)
+                {
+                    o.remove(&key);
+                }
+                let answer = both(&request);
+                // RecordExploration's `administration` is optional, but an
+                // exploration without one needs a `not_dosed_reason`.
+                if let Err((field, message)) = answer {
+                    assert_eq!(field, "body.RecordExploration", "{key}: {message}");
+                    assert!(message.contains("not_dosed_reason"), "{message}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_unknown_field_is_refused_naming_it() {
+    for (example, objects, _) in examples_walked() {
+        for object in &objects {
+            let mut request = example.request.clone();
+            request
+                .pointer_mut(&object.pointer)
+                .and_then(Value::as_object_mut)
+                .expect("the object")
+                .insert("mood".to_owned(), json!("fine"));
+            let (field, message) = both(&request).expect_err("unknown field");
+            assert_eq!(field, format!("{}.mood", object.path));
+            assert!(message.contains("unknown field `mood`"), "{message}");
+        }
+    }
+    // A body naming two commands is refused, as the schema's
+    // `additionalProperties: false` on each branch says.
+    let mut two = examples()[0].request.clone();
+    two["body"]["RecordNoShow"] = json!({ "session": "s-1" });
+    assert!(api(&two).is_err());
+}
+
+#[test]
+fn integer_ranges_are_the_parsers() {
+    let mut checked = 0;
+    for (example, _, leaves) in examples_walked() {
+        for leaf in leaves.iter().filter(|l| l.schema["type"] == "integer") {
+            let (Some(lo), Some(hi)) = (
+                leaf.schema["minimum"].as_i64(),
+                leaf.schema["maximum"].as_i64(),
+            ) else {
+                panic!("{}: an integer without a range", leaf.path);
+            };
+            let parent = leaf.path.rsplit_once('.').map_or("", |(p, _)| p);
+            for outside in [lo - 1, hi + 1] {
+                let (field, _) = both(&with(&example.request, &leaf.pointer, json!(outside)))
+                    .expect_err(&format!("{} = {outside}", leaf.path));
+                assert!(
+                    field == leaf.path || field == parent,
+                    "{} = {outside} refused at {field}",
+                    leaf.path
+                );
+            }
+            for inside in [lo, hi] {
+                // The value is in range; a check across fields (dosing's
+                // order, systolic above diastolic) may still refuse it, at
+                // the object.
+                if let Err((field, message)) =
+                    both(&with(&example.request, &leaf.pointer, json!(inside)))
+                {
+                    assert!(
+                        field == parent && !message.contains(&format!("got {inside}")),
+                        "{} = {inside} refused at {field}: {message}",
+                        leaf.path
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 16, "only {checked} integers checked");
+}
+
+#[test]
+fn string_lengths_dates_and_enumerations_are_the_parsers() {
+    let mut checked = 0;
+    for (example, _, leaves) in examples_walked() {
+        for leaf in &leaves {
+            let at = |v: Value| both(&with(&example.request, &leaf.pointer, v));
+            if let Some(values) = leaf.schema["enum"].as_array() {
+                for v in values {
+                    assert!(at(v.clone()).is_ok(), "{} = {v}", leaf.path);
+                }
+                let (field, _) = at(json!("no_such_value")).expect_err(&leaf.path);
+                assert_eq!(field, leaf.path);
+                checked += 1;
+            } else if let Some(max) = leaf.schema["maxLength"].as_u64() {
+                let max = usize::try_from(max).expect("small");
+                assert!(
+                    at(json!("a".repeat(max))).is_ok(),
+                    "{} at its length",
+                    leaf.path
+                );
+                let (field, _) = at(json!("a".repeat(max + 1))).expect_err(&leaf.path);
+                assert_eq!(field, leaf.path);
+                let (field, _) = at(json!(" ")).expect_err(&leaf.path);
+                assert_eq!(field, leaf.path, "blank");
+                checked += 1;
+            } else if leaf.schema["format"] == "date" {
+                for day in ["1900-01-01", "2199-12-31"] {
+                    if let Err((field, _)) = at(json!(day)) {
+                        assert_ne!(field, leaf.path, "{} = {day}", leaf.path);
+                    }
+                }
+                for day in ["1899-12-31", "2200-01-01", "2026-02-30", "05/01/2026"] {
+                    let (field, _) = at(json!(day)).expect_err(day);
+                    assert_eq!(field, leaf.path, "{day}");
+                }
+                checked += 1;
+            } else if leaf.schema["format"] == "date-time" {
+                for at_time in [
+                    "1899-12-31T23:59:59Z",
+                    "2200-01-01T00:00:00Z",
+                    "2026-01-05 10:00",
+                ] {
+                    let (field, _) = at(json!(at_time)).expect_err(at_time);
+                    assert_eq!(field, leaf.path, "{at_time}");
+                }
+                checked += 1;
+            } else if let Some(pattern) = leaf.schema["pattern"].as_str() {
+                let (field, _) = at(json!("not valid!")).expect_err(pattern);
+                assert_eq!(field, leaf.path, "{pattern}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 80, "only {checked} strings checked");
+}
+
+#[test]
+fn each_instruments_score_range_is_the_parsers() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let outcome = examples()
+        .into_iter()
+        .find(|e| e.command == "RecordOutcomeMeasure")
+        .expect("an example");
+    let branches = schemas["OutcomeMeasure"]["oneOf"]
+        .as_array()
+        .expect("oneOf");
+    assert_eq!(branches.len(), 4);
+    for branch in branches {
+        let instrument = &branch["properties"]["instrument"]["enum"][0];
+        let score = &branch["properties"]["score"];
+        let max = score["maximum"].as_i64().expect("a maximum");
+        assert_eq!(score["minimum"], 0);
+        let at = |s: i64| {
+            let measure = json!({ "instrument": instrument, "score": s });
+            both(&with(
+                &outcome.request,
+                "/body/RecordOutcomeMeasure/measure",
+                measure,
+            ))
+        };
+        assert!(at(0).is_ok() && at(max).is_ok(), "{instrument} 0..={max}");
+        for outside in [-1, max + 1] {
+            let (field, message) = at(outside).expect_err("out of range");
+            assert!(
+                field.starts_with("body.RecordOutcomeMeasure.measure"),
+                "{field}"
+            );
+            assert!(message.contains(&format!("got {outside}")), "{message}");
+        }
+    }
+}
