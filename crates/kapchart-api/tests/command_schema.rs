@@ -414,3 +414,59 @@ fn each_instruments_score_range_is_the_parsers() {
         }
     }
 }
+
+/// docs/domain.md's table of commands names every field of every command
+/// as the server parses it: `name` when required, `name?` when optional.
+#[test]
+fn docs_domain_md_names_every_field_as_the_server_parses_it() {
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../../docs/domain.md");
+    let text = std::fs::read_to_string(path).expect("docs/domain.md");
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "## Commands and the events they append")
+        .take_while(|l| !l.starts_with("### "))
+        .filter(|l| l.starts_with("| "))
+        .collect();
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    for (name, _) in body_variants(schemas) {
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("docs/domain.md has no row for {name}"));
+        let reference = body_schema(schemas, &name);
+        let schema = resolve(schemas, &reference);
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        for field in schema["properties"].as_object().expect("fields").keys() {
+            let written = if required.contains(&field.as_str()) {
+                format!("`{field}`")
+            } else {
+                format!("`{field}?`")
+            };
+            assert!(
+                row.contains(&written),
+                "{name}: {written} missing in docs/domain.md"
+            );
+        }
+        let optional: Vec<&str> = row
+            .split('`')
+            .filter_map(|token| token.strip_suffix('?'))
+            .collect();
+        for field in optional {
+            assert!(
+                schema["properties"].get(field).is_some() && !required.contains(&field),
+                "{name}: docs/domain.md says `{field}?`"
+            );
+        }
+    }
+}
