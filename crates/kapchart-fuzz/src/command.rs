@@ -15,7 +15,7 @@ use serde::Deserialize;
 /// `CommandRequest::parse` gives the same answers.)
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClientCommandRequest {
+pub struct CommandRequest {
     /// The caller's command id.
     pub id: CommandId,
     /// Reasons for going past soft stops.
@@ -29,7 +29,7 @@ pub struct ClientCommandRequest {
 /// /api/v1/practice/commands`), parsed the same way.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PracticeRequest {
+pub struct PracticeCommandRequest {
     /// The caller's command id.
     pub id: CommandId,
     /// The change.
@@ -45,14 +45,14 @@ pub fn command(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match parse_json::<ClientCommandRequest>(text) {
+    match parse_json::<CommandRequest>(text) {
         Ok(request) => {
             let again = serde_json::json!({
                 "id": request.id,
                 "overrides": request.overrides,
                 "body": request.body,
             });
-            let again = parse_json::<ClientCommandRequest>(&again.to_string())
+            let again = parse_json::<CommandRequest>(&again.to_string())
                 .unwrap_or_else(|e| panic!("a parsed request does not parse again: {e}"));
             assert_eq!(again.id, request.id);
             assert_eq!(again.overrides, request.overrides);
@@ -64,10 +64,10 @@ pub fn command(data: &[u8]) {
         Ok(command) => round_trip(&command, parse_command),
         Err(e) => check_refusal(&e),
     }
-    match parse_json::<PracticeRequest>(text) {
+    match parse_json::<PracticeCommandRequest>(text) {
         Ok(request) => {
             let again = serde_json::json!({ "id": request.id, "body": request.body });
-            let again = parse_json::<PracticeRequest>(&again.to_string())
+            let again = parse_json::<PracticeCommandRequest>(&again.to_string())
                 .unwrap_or_else(|e| panic!("a parsed practice request does not parse again: {e}"));
             assert_eq!(again.id, request.id);
             assert_eq!(again.body, request.body);

@@ -29,7 +29,7 @@ pub mod merkle;
 
 pub use bundle::{SEED_SECRET, bundle};
 pub use canonical::canonical;
-pub use command::{ClientCommandRequest, PracticeRequest, command};
+pub use command::{CommandRequest, PracticeCommandRequest, command};
 pub use merkle::merkle;
 
 /// A fuzz target's body.
