@@ -3,16 +3,20 @@
 //! applied (200), so
 //! the page cannot drift from what the server accepts. The page is written
 //! from the same examples (`kapchart_api::command_schema::examples`) and
-//! kept equal to them by `crates/kapchart-api/tests/openapi.rs`.
+//! kept equal to them by `crates/kapchart-api/tests/openapi.rs`. The
+//! practice's commands' examples are posted by the admin the same way.
 
 use std::collections::HashMap;
 
-use kapchart_api::command_schema::examples::{CLIENT, examples};
+use kapchart_api::command_schema::examples::{CLIENT, examples, practice_examples};
 use kapchart_domain::Role;
 use kapchart_e2e::api::ApiApp;
 use kapchart_e2e::*;
 
-on_both_engines!(every_documented_example_is_accepted_in_order);
+on_both_engines!(
+    every_documented_example_is_accepted_in_order,
+    every_documented_practice_example_is_accepted_in_order,
+);
 
 async fn every_documented_example_is_accepted_in_order(url: &str) {
     let app = ApiApp::spawn(url).await;
@@ -64,5 +68,31 @@ async fn every_documented_example_is_accepted_in_order(url: &str) {
         amend.fields()["entry"].as_u64(),
         "AmendEntry's example amends the exploration"
     );
+    app.stop().await;
+}
+
+async fn every_documented_practice_example_is_accepted_in_order(url: &str) {
+    let app = ApiApp::spawn(url).await;
+    let staff = app.staff().await;
+    for example in practice_examples() {
+        assert_eq!(
+            (example.user, example.role),
+            ("ad-root", Role::Admin),
+            "{}",
+            example.command
+        );
+        app.at(chrono::DateTime::parse_from_rfc3339(example.at)
+            .expect("an RFC 3339 time")
+            .to_utc());
+        let reply = app
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/practice/commands",
+                Some(&staff.admin),
+                Some(serde_json::to_vec(&example.request).expect("json")),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}: {}", example.command, reply.body);
+    }
     app.stop().await;
 }

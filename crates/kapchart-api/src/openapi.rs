@@ -50,7 +50,7 @@ use crate::{admin, audit_api, commands, error, fhir, health, practice, reads};
         reads::ReportReply,
         reads::Verification,
         reads::AccessLogStatus,
-        practice::PracticeCommandRequest,
+        crate::command_schema::practice::PracticeCommandRequest,
         practice::PracticeReply,
         practice::PracticeHistoryEntry,
         audit_api::Checkpoints,

@@ -19,13 +19,14 @@ use chrono::{DateTime, Utc};
 use cqrs_es::AggregateError;
 use kapchart_domain::{
     CommandId, FeeSchedule, Policy, PracticeCommand, PracticeCommandBody, PracticeError,
-    PracticeEvent, PracticeIdentity, PracticeSettings, Provider, Role, Rule, parse_json,
+    PracticeEvent, PracticeIdentity, PracticeSettings, Provider, Role, Rule,
 };
 use kapchart_store::metadata_of;
 use kapchart_store::practice::{PRACTICE_ID, PRACTICE_RECORD};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::command_schema;
 use crate::commands::{CommandReply, body_bytes};
 use crate::error::ApiError;
 use crate::{AppState, Caller};
@@ -38,32 +39,28 @@ const LOCK_KEY: &str = "@practice";
 /// again before the caller gets a 409.
 const CONFLICT_RETRIES: usize = 5;
 
-/// A change to the practice's settings. The actor and the time come from
-/// the token and the server's clock.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A change to the practice's settings, parsed: the actor and the time
+/// come from the token and the server's clock. The JSON form, and its
+/// schema in the OpenAPI document, is
+/// [`command_schema::practice::PracticeCommandRequest`].
+#[derive(Debug)]
 pub struct PracticeCommandRequest {
     /// Chosen by the caller: the same id with the same body is applied
     /// once; with a different body it is refused (409).
-    #[schema(value_type = String, pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", max_length = 64)]
     pub id: CommandId,
-    /// The change, tagged by its name: `SetPracticeIdentity`,
-    /// `SetProvider`, `AdoptPolicy` or `AdoptFeeSchedule` (docs/domain.md).
-    #[schema(value_type = Object)]
+    /// The change.
     pub body: PracticeCommandBody,
 }
 
 impl PracticeCommandRequest {
-    /// Parses a request from its JSON text, naming the first bad field
+    /// Parses a request from its JSON text through the wire types the
+    /// OpenAPI document describes, naming the first bad field
     /// (`body.SetPracticeIdentity.npi`).
     ///
     /// # Errors
     /// 400 naming the field.
     pub fn parse(text: &str) -> Result<Self, ApiError> {
-        parse_json(text).map_err(|e| ApiError::BadRequest {
-            field: e.field,
-            message: e.message,
-        })
+        command_schema::practice::PracticeCommandRequest::parse(text)
     }
 }
 
@@ -273,7 +270,7 @@ pub async fn get_history(
     post,
     path = "/api/v1/practice/commands",
     tag = "practice",
-    request_body = PracticeCommandRequest,
+    request_body = command_schema::practice::PracticeCommandRequest,
     responses(
         (status = 200, description = "Applied (or a retry of an applied change)", body = CommandReply),
         (status = 400, description = "Malformed: the field is named", body = crate::ErrorBody),

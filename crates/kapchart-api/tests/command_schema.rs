@@ -4,10 +4,12 @@
 //! (required fields, unknown fields, integer ranges, lengths, dates,
 //! enumerations) is where the server's parser puts it. Each refusal is also
 //! compared with the domain's own parser of the same JSON: the wire types
-//! must agree with it, field path and message.
+//! must agree with it, field path and message. The practice's commands
+//! (`PracticeCommandBody`) are held to the same.
 
-use kapchart_api::command_schema::examples::{Example, examples};
+use kapchart_api::command_schema::examples::{Example, examples, practice_examples};
 use kapchart_api::command_schema::markdown::{body_schema, body_variants, resolve};
+use kapchart_api::command_schema::practice::PracticeCommandRequest;
 use kapchart_api::command_schema::values::variants;
 use kapchart_api::{ApiError, CommandRequest};
 use serde_json::{Value, json};
@@ -16,11 +18,35 @@ fn document() -> Value {
     kapchart_api::openapi::document_json()
 }
 
+/// Whether a request is a practice command (its body is tagged by one).
+fn is_practice(request: &Value) -> bool {
+    let tag = request["body"]
+        .as_object()
+        .and_then(|o| o.keys().next().cloned())
+        .unwrap_or_default();
+    variants::<kapchart_domain::PracticeCommandBody>().contains(&tag.as_str())
+}
+
+/// The body's schema component of an example's kind.
+fn body_of(request: &Value) -> &'static str {
+    if is_practice(request) {
+        "PracticeCommandBody"
+    } else {
+        "CommandBody"
+    }
+}
+
 /// The API's answer to a request: the parsed body's JSON, or the refusal's
 /// field and message.
 fn api(request: &Value) -> Result<Value, (String, String)> {
-    match CommandRequest::parse(&request.to_string()) {
-        Ok(parsed) => Ok(serde_json::to_value(parsed.body).expect("serializes")),
+    let text = request.to_string();
+    let parsed = if is_practice(request) {
+        PracticeCommandRequest::parse(&text).map(|p| serde_json::to_value(p.body))
+    } else {
+        CommandRequest::parse(&text).map(|p| serde_json::to_value(p.body))
+    };
+    match parsed {
+        Ok(body) => Ok(body.expect("serializes")),
         Err(ApiError::BadRequest { field, message }) => Err((field, message)),
         Err(other) => panic!("not a 400: {other:?}"),
     }
@@ -29,16 +55,22 @@ fn api(request: &Value) -> Result<Value, (String, String)> {
 /// The domain's own parser's answer to the request's body, its paths
 /// under `body.` as the API names them.
 fn domain(request: &Value) -> Result<Value, (String, String)> {
-    kapchart_domain::parse_json::<kapchart_domain::CommandBody>(&request["body"].to_string())
-        .map(|b| serde_json::to_value(b).expect("serializes"))
-        .map_err(|e| {
-            let field = if e.field == "." {
-                "body".to_owned()
-            } else {
-                format!("body.{}", e.field)
-            };
-            (field, e.message)
-        })
+    let text = request["body"].to_string();
+    let parsed = if is_practice(request) {
+        kapchart_domain::parse_json::<kapchart_domain::PracticeCommandBody>(&text)
+            .map(|b| serde_json::to_value(b).expect("serializes"))
+    } else {
+        kapchart_domain::parse_json::<kapchart_domain::CommandBody>(&text)
+            .map(|b| serde_json::to_value(b).expect("serializes"))
+    };
+    parsed.map_err(|e| {
+        let field = if e.field == "." {
+            "body".to_owned()
+        } else {
+            format!("body.{}", e.field)
+        };
+        (field, e.message)
+    })
 }
 
 /// Parses with both and requires the same answer.
@@ -129,11 +161,12 @@ fn examples_walked() -> Vec<(Example, Vec<Leaf>, Vec<Leaf>)> {
     let schemas = &doc["components"]["schemas"];
     examples()
         .into_iter()
+        .chain(practice_examples())
         .map(|e| {
             let (mut objects, mut leaves) = (Vec::new(), Vec::new());
             walk(
                 schemas,
-                &body_schema(schemas, e.command),
+                &body_schema(schemas, body_of(&e.request), e.command),
                 e.fields(),
                 &format!("/body/{}", e.command),
                 &format!("body.{}", e.command),
@@ -154,7 +187,7 @@ fn with(request: &Value, pointer: &str, value: Value) -> Value {
 #[test]
 fn the_one_of_names_exactly_the_domain_commands_and_each_has_one_example() {
     let doc = document();
-    let names: Vec<String> = body_variants(&doc["components"]["schemas"])
+    let names: Vec<String> = body_variants(&doc["components"]["schemas"], "CommandBody")
         .into_iter()
         .map(|(name, _)| name)
         .collect();
@@ -165,13 +198,32 @@ fn the_one_of_names_exactly_the_domain_commands_and_each_has_one_example() {
     let mut sorted = domain.clone();
     sorted.sort_unstable();
     assert_eq!(examples, sorted, "one example per command");
+
+    let practice: Vec<String> = body_variants(&doc["components"]["schemas"], "PracticeCommandBody")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        practice,
+        variants::<kapchart_domain::PracticeCommandBody>().to_vec()
+    );
+    let examples: Vec<&str> = practice_examples().iter().map(|e| e.command).collect();
+    assert_eq!(
+        practice, examples,
+        "one example per practice command, in order"
+    );
 }
 
 #[test]
 fn every_example_parses_as_the_domain_parses_it_and_its_fields_are_in_the_schema() {
     let doc = document();
-    let request_schema = &doc["components"]["schemas"]["CommandRequest"]["properties"];
     for (example, objects, _) in examples_walked() {
+        let request = if is_practice(&example.request) {
+            "PracticeCommandRequest"
+        } else {
+            "CommandRequest"
+        };
+        let request_schema = &doc["components"]["schemas"][request]["properties"];
         for key in example.request.as_object().expect("an object").keys() {
             assert!(request_schema.get(key).is_some(), "{key}");
         }
@@ -179,13 +231,15 @@ fn every_example_parses_as_the_domain_parses_it_and_its_fields_are_in_the_schema
         let parsed =
             both(&example.request).unwrap_or_else(|e| panic!("{}: {e:?}", example.command));
         assert!(parsed.get(example.command).is_some(), "{parsed}");
-        assert_eq!(
-            CommandRequest::parse(&example.request.to_string())
-                .expect("parses")
-                .overrides
-                .len(),
-            example.request["overrides"].as_array().map_or(0, Vec::len)
-        );
+        if !is_practice(&example.request) {
+            assert_eq!(
+                CommandRequest::parse(&example.request.to_string())
+                    .expect("parses")
+                    .overrides
+                    .len(),
+                example.request["overrides"].as_array().map_or(0, Vec::len)
+            );
+        }
     }
 }
 
@@ -286,6 +340,15 @@ fn integer_ranges_are_the_parsers() {
     let mut checked = 0;
     for (example, _, leaves) in examples_walked() {
         for leaf in leaves.iter().filter(|l| l.schema["type"] == "integer") {
+            // A policy value's range is the practice record's rule
+            // (`settings.out_of_range`, a 422), not the parser's.
+            if leaf.schema["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("settings.out_of_range"))
+            {
+                assert!(both(&example.request).is_ok());
+                continue;
+            }
             let (Some(lo), Some(hi)) = (
                 leaf.schema["minimum"].as_i64(),
                 leaf.schema["maximum"].as_i64(),
@@ -434,12 +497,12 @@ fn docs_domain_md_names_every_field_as_the_server_parses_it() {
         .collect();
     let doc = document();
     let schemas = &doc["components"]["schemas"];
-    for (name, _) in body_variants(schemas) {
+    for (name, _) in body_variants(schemas, "CommandBody") {
         let row = rows
             .iter()
             .find(|r| r.starts_with(&format!("| {name} |")))
             .unwrap_or_else(|| panic!("docs/domain.md has no row for {name}"));
-        let reference = body_schema(schemas, &name);
+        let reference = body_schema(schemas, "CommandBody", &name);
         let schema = resolve(schemas, &reference);
         let required: Vec<&str> = schema["required"]
             .as_array()

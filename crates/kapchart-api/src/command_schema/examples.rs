@@ -1,11 +1,11 @@
-//! One example request per command, in an order one client's record
-//! accepts them: docs/commands.md shows them, and the end-to-end test
-//! `tests/api_command_examples.rs` posts every one to a live server, each
-//! as its role, and expects 200.
+//! One example request per command, in an order one client's record (or
+//! the practice's) accepts them: docs/commands.md shows them, and the
+//! end-to-end test `tests/api_command_examples.rs` posts every one to a
+//! live server, each as its user, and expects 200.
 //!
 //! The staff they name are the test practice's accounts: `t-rivera` (the
 //! client's therapist), `rx-chen` and `rx-patel` (prescribers), `fd-jones`
-//! (front desk). Each is posted at its own time ([`Example::at`]): a
+//! (front desk), `ad-root` (admin). Each is posted at its own time ([`Example::at`]): a
 //! session is recorded after it ends, a date is not in the future, an
 //! authorization not already expired.
 
@@ -375,4 +375,79 @@ pub fn examples() -> Vec<Example> {
         ),
     ]);
     all
+}
+
+/// Every practice command's example (`POST /api/v1/practice/commands`, by
+/// the admin `ad-root`), in an order the practice's record accepts.
+pub fn practice_examples() -> Vec<Example> {
+    let admin = |command, at, note, id, fields| {
+        example(command, at, "ad-root", Role::Admin, note, id, fields)
+    };
+    let fee = |cents: u32, codes: &[&str]| json!({ "fee": cents, "codes": codes });
+    vec![
+        admin(
+            "SetPracticeIdentity",
+            "2026-01-02T09:00:00Z",
+            "The superbills' header and the time zone the practice's days are counted in.",
+            "practice-001",
+            json!({
+                "name": "Riverside KAP Clinic",
+                "address": {
+                    "line1": "100 Main Street",
+                    "line2": "Suite 200",
+                    "city": "Portland",
+                    "state": "OR",
+                    "zip": "97205"
+                },
+                "phone": "(503) 555-0142",
+                "npi": "1234567893",
+                "tax_id": "12-3456789",
+                "place_of_service": "11",
+                "time_zone": "America/Los_Angeles"
+            }),
+        ),
+        admin(
+            "SetProvider",
+            "2026-01-02T09:05:00Z",
+            "A therapist as a rendering provider (a staff account of that role).",
+            "practice-002",
+            json!({
+                "user": "t-rivera",
+                "role": "therapist",
+                "name": "Jordan Rivera",
+                "credentials": "LMFT",
+                "npi": "1987654328",
+                "licence": { "number": "LMFT-12345", "state": "OR" },
+                "active": true
+            }),
+        ),
+        admin(
+            "AdoptPolicy",
+            "2026-01-02T09:10:00Z",
+            "A new policy version from February: integrations within 10 days.",
+            "practice-003",
+            json!({
+                "effective_from": "2026-02-01T08:00:00Z",
+                "bp_threshold": { "systolic": 140, "diastolic": 90 },
+                "min_days_between_explorations": 7,
+                "integration_window_days": 10,
+                "max_explorations": 8,
+                "idle_sign_out_minutes": 15
+            }),
+        ),
+        admin(
+            "AdoptFeeSchedule",
+            "2026-01-02T09:15:00Z",
+            "A new fee schedule for sessions from February, with each service's CPT codes.",
+            "practice-004",
+            json!({
+                "effective_from": "2026-02-01",
+                "intake": fee(25_000, &["90791"]),
+                "preparation": fee(17_500, &["90837"]),
+                "exploration": fee(45_000, &["90837", "0820T"]),
+                "integration": fee(17_500, &["90837"]),
+                "ongoing_care": fee(17_500, &["90837"])
+            }),
+        ),
+    ]
 }

@@ -7,69 +7,56 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use super::examples::{CLIENT, Example, examples};
+use super::examples::{CLIENT, Example, examples, practice_examples};
 
 /// docs/commands.md as the code describes it.
 pub fn document() -> String {
-    write(&crate::openapi::document_json(), &examples())
+    write(
+        &crate::openapi::document_json(),
+        &examples(),
+        &practice_examples(),
+    )
 }
 
-/// The page for an OpenAPI document `doc` and its `examples`.
-pub fn write(doc: &Value, examples: &[Example]) -> String {
+/// The page for an OpenAPI document `doc`, the examples of a client's
+/// commands and those of the practice's.
+pub fn write(doc: &Value, examples: &[Example], practice: &[Example]) -> String {
     let schemas = &doc["components"]["schemas"];
     let mut out = String::new();
     out.push_str(HEADER);
-    let _ = writeln!(
-        out,
-        "\n\
-         A field that does not parse is a 400 `invalid_input` naming it, e.g.\n\
+    out.push_str(
+        "\nA field that does not parse is a 400 `invalid_input` naming it, e.g.\n\
          `body.RecordPayment.amount`; a missing field names the command\n\
          (`body.RecordPayment`) and says `` missing field `amount` ``; an unknown\n\
          field is refused. docs/domain.md describes what each command means\n\
-         for the record and the rules that may refuse it (422)."
+         for the record and the rules that may refuse it (422).\n",
     );
 
-    out.push_str("\n## The request\n\n");
+    out.push_str("\n## A client's record\n\n");
     out.push_str(
         "`POST /api/v1/clients/{id}/commands` with a bearer token takes one JSON object:\n\n",
     );
-    table(&mut out, schemas, &schemas["CommandRequest"], "");
+    section(
+        &mut out,
+        schemas,
+        "CommandRequest",
+        "CommandBody",
+        examples,
+        &format!("/api/v1/clients/{CLIENT}/commands"),
+    );
 
-    out.push_str("\n## The commands\n\n");
-    out.push_str("| command | issued by | what it does |\n| --- | --- | --- |\n");
-    let variants = body_variants(schemas);
-    for (name, description) in &variants {
-        let _ = writeln!(
-            out,
-            "| [`{name}`](#{}) | {} | {} |",
-            name.to_lowercase(),
-            roles(name),
-            cell(description)
-        );
-    }
-
-    for (name, _) in &variants {
-        let _ = writeln!(out, "\n### {name}\n");
-        let reference = body_schema(schemas, name);
-        let schema = resolve(schemas, &reference);
-        if let Some(d) = schema["description"].as_str() {
-            let _ = writeln!(out, "{}\n", one_line(d));
-        }
-        let _ = writeln!(out, "Issued by: {}.\n", roles(name));
-        table(&mut out, schemas, schema, "");
-        if let Some(example) = examples.iter().find(|e| e.command == name) {
-            let _ = writeln!(
-                out,
-                "\nExample: {} Posted by `{}` ({}) at `{}` to `/api/v1/clients/{CLIENT}/commands`:\n",
-                example.note,
-                example.user,
-                example.role.as_str().replace('_', " "),
-                example.at,
-            );
-            let json = serde_json::to_string_pretty(&example.request).unwrap_or_default();
-            let _ = writeln!(out, "```json\n{json}\n```");
-        }
-    }
+    out.push_str("\n## The practice's record\n\n");
+    out.push_str(
+        "`POST /api/v1/practice/commands` with an admin's bearer token takes one JSON object:\n\n",
+    );
+    section(
+        &mut out,
+        schemas,
+        "PracticeCommandRequest",
+        "PracticeCommandBody",
+        practice,
+        "/api/v1/practice/commands",
+    );
 
     out.push_str("\n## Value types\n\n");
     out.push_str(
@@ -91,6 +78,52 @@ pub fn write(doc: &Value, examples: &[Example]) -> String {
     out
 }
 
+/// The request's fields, the commands of `body`, and each command's
+/// fields and example, posted to `path`.
+fn section(
+    out: &mut String,
+    schemas: &Value,
+    request: &str,
+    body: &str,
+    examples: &[Example],
+    path: &str,
+) {
+    table(out, schemas, &schemas[request], "");
+    out.push_str("\n| command | issued by | what it does |\n| --- | --- | --- |\n");
+    let variants = body_variants(schemas, body);
+    for (name, description) in &variants {
+        let _ = writeln!(
+            out,
+            "| [`{name}`](#{}) | {} | {} |",
+            name.to_lowercase(),
+            roles(name),
+            cell(description)
+        );
+    }
+    for (name, _) in &variants {
+        let _ = writeln!(out, "\n### {name}\n");
+        let reference = body_schema(schemas, body, name);
+        let schema = resolve(schemas, &reference);
+        if let Some(d) = schema["description"].as_str() {
+            let _ = writeln!(out, "{}\n", one_line(d));
+        }
+        let _ = writeln!(out, "Issued by: {}.\n", roles(name));
+        table(out, schemas, schema, "");
+        if let Some(example) = examples.iter().find(|e| e.command == name) {
+            let _ = writeln!(
+                out,
+                "\nExample: {} Posted by `{}` ({}) at `{}` to `{path}`:\n",
+                example.note,
+                example.user,
+                example.role.as_str().replace('_', " "),
+                example.at,
+            );
+            let json = serde_json::to_string_pretty(&example.request).unwrap_or_default();
+            let _ = writeln!(out, "```json\n{json}\n```");
+        }
+    }
+}
+
 const HEADER: &str = "# Commands
 
 <!-- Generated from the OpenAPI document's command schemas and the examples in
@@ -98,10 +131,11 @@ crates/kapchart-api/src/command_schema/ by
 `KAPCHART_UPDATE_OPENAPI=1 cargo test -p kapchart-api --test openapi`;
 tests/openapi.rs fails when this file differs. Do not edit by hand. -->
 
-Every command a client's record takes, with its fields as the server parses
-them (the same wire types the OpenAPI document, docs/openapi.json, is
-generated from) and one example request each. The examples are in an order
-one record accepts them: `tests/api_command_examples.rs` posts every one, in
+Every command a client's record takes, and the admins' commands to the
+practice's record, with their fields as the server parses them (the same
+wire types the OpenAPI document, docs/openapi.json, is generated from) and
+one example request each. The examples are in an order one record accepts
+them: `tests/api_command_examples.rs` posts every one, in
 this order, as the user named and at the time shown (the server's clock),
 to a live server, and expects each to be applied (200): a session is
 recorded after it ends, a day is not in the future, an authorization is not
@@ -134,11 +168,30 @@ const VALUE_TYPES: &[&str] = &[
     "PaymentMethod",
     "Payer",
     "DischargeReason",
+    "PracticeNameText",
+    "AddressText",
+    "UsStateCode",
+    "Zip",
+    "Phone",
+    "NpiNumber",
+    "EinNumber",
+    "PlaceOfServiceCode",
+    "TimeZone",
+    "ProviderRoleName",
+    "CredentialsText",
+    "LicenceNumberText",
+    "CptCodeList",
+    "FeeCents",
+    "MinDaysBetweenExplorations",
+    "IntegrationWindowDays",
+    "MaxExplorations",
+    "IdleSignOutMinutes",
 ];
 
-/// The command names of `CommandBody`'s `oneOf`, with their descriptions.
-pub fn body_variants(schemas: &Value) -> Vec<(String, String)> {
-    schemas["CommandBody"]["oneOf"]
+/// The command names of the `oneOf` of `body` (`CommandBody`,
+/// `PracticeCommandBody`), with their descriptions.
+pub fn body_variants(schemas: &Value, body: &str) -> Vec<(String, String)> {
+    schemas[body]["oneOf"]
         .as_array()
         .into_iter()
         .flatten()
@@ -150,9 +203,9 @@ pub fn body_variants(schemas: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The schema (a `$ref`) of command `name`'s fields.
-pub fn body_schema(schemas: &Value, name: &str) -> Value {
-    schemas["CommandBody"]["oneOf"]
+/// The schema (a `$ref`) of command `name`'s fields in `body`'s `oneOf`.
+pub fn body_schema(schemas: &Value, body: &str, name: &str) -> Value {
+    schemas[body]["oneOf"]
         .as_array()
         .into_iter()
         .flatten()
@@ -318,6 +371,15 @@ fn bounds(schema: &Value, patterns: bool) -> String {
         (None, Some(hi)) => parts.push(format!("at most {hi} characters")),
         _ => {}
     }
+    if let Some(n) = schema.get("maxItems") {
+        parts.push(format!("at most {n} items"));
+    }
+    if schema["uniqueItems"] == true {
+        parts.push("none twice".to_owned());
+    }
+    if let Some(pattern) = schema["items"]["pattern"].as_str() {
+        parts.push(format!("each matching `{pattern}`"));
+    }
     if let Some(pattern) = schema["pattern"].as_str()
         && (patterns || pattern.len() <= 60)
     {
@@ -329,7 +391,8 @@ fn bounds(schema: &Value, patterns: bool) -> String {
     cell(&parts.join("; "))
 }
 
-/// Roles that may issue the command, as the domain decides.
+/// Roles that may issue the command, as the domain decides (the
+/// practice's commands: admins).
 fn roles(command: &str) -> String {
     kapchart_domain::roles_issuing(command)
         .map(|roles| {
@@ -339,7 +402,7 @@ fn roles(command: &str) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         })
-        .unwrap_or_default()
+        .unwrap_or_else(|| "admin".to_owned())
 }
 
 fn one_line(text: &str) -> String {

@@ -16,13 +16,15 @@
 //!
 //! The commands are split by protocol phase: [`intake`] (registration to
 //! preparation), [`sessions`] (explorations, integrations, doses,
-//! authorizations), [`record`] (outcomes to discharge). [`examples`] holds
+//! authorizations), [`record`] (outcomes to discharge); [`practice`] holds
+//! the practice's own commands (`POST /api/v1/practice/commands`). [`examples`] holds
 //! one example body per command, in an order a record accepts them;
 //! [`markdown`] writes docs/commands.md from the document and the examples.
 
 pub mod examples;
 pub mod intake;
 pub mod markdown;
+pub mod practice;
 pub mod record;
 pub mod sessions;
 pub mod values;
@@ -330,7 +332,8 @@ impl CommandRequest {
     }
 }
 
-/// Marks each branch of `CommandBody`'s `oneOf` as holding its command's
+/// Marks each branch of `CommandBody`'s (and `PracticeCommandBody`'s)
+/// `oneOf` as holding its command's
 /// name alone (`additionalProperties: false`), as the parser takes it: a
 /// body naming two commands is refused.
 #[derive(Debug)]
@@ -343,13 +346,15 @@ impl utoipa::Modify for OneCommand {
         let Some(components) = openapi.components.as_mut() else {
             return;
         };
-        let Some(RefOr::T(Schema::OneOf(body))) = components.schemas.get_mut("CommandBody") else {
-            return;
-        };
-        for item in &mut body.items {
-            if let RefOr::T(Schema::Object(branch)) = item {
-                branch.additional_properties =
-                    Some(Box::new(AdditionalProperties::FreeForm(false)));
+        for name in ["CommandBody", "PracticeCommandBody"] {
+            let Some(RefOr::T(Schema::OneOf(body))) = components.schemas.get_mut(name) else {
+                continue;
+            };
+            for item in &mut body.items {
+                if let RefOr::T(Schema::Object(branch)) = item {
+                    branch.additional_properties =
+                        Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
             }
         }
     }

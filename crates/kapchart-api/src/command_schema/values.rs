@@ -13,18 +13,14 @@
 //! `#[schema(value_type = ...)]` on the field whose domain type it
 //! describes.
 
-use std::borrow::Cow;
-
 use kapchart_domain::input::{
     EARLIEST_DATE, LATEST_DATE, MAX_DOSE_MG, MAX_ENTRY, MAX_PAYMENT_CENTS,
 };
 use kapchart_domain::{BdiIiScore, Gad7Score, Pcl5Score, Phq9Score, Rule, Text as DomainText};
 use serde::de::{DeserializeOwned, Visitor};
-use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
-    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
 };
-use utoipa::{PartialSchema, ToSchema};
 
 /// Defines a marker type whose schema is `$schema` (an expression giving
 /// something `Into<Schema>`), named `$name` in the document.
@@ -34,20 +30,21 @@ macro_rules! described {
         #[derive(Debug)]
         pub enum $name {}
 
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                let schema: Schema = $schema.into();
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let schema: utoipa::openapi::schema::Schema = $schema.into();
                 schema.into()
             }
         }
 
-        impl ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
     };
 }
+pub(crate) use described;
 
 /// Characters free text must not hold: C0 controls but tab and line
 /// breaks, DEL and C1, and the bidirectional embeddings, overrides and
@@ -59,21 +56,21 @@ const TEXT_FORBIDDEN: &str = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u202A-\u202E\
 /// Multilingual Plane: the description names the rest): every control,
 /// the invisible format characters (Unicode Cf) and the line and
 /// paragraph separators.
-const NAME_FORBIDDEN: &str = r"\x00-\x1F\x7F-\x9F\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB";
+pub(crate) const NAME_FORBIDDEN: &str = r"\x00-\x1F\x7F-\x9F\xAD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB";
 
 /// A whole string of allowed characters holding at least one that is not
 /// white space (the parsers trim, and refuse what is left empty).
-fn not_blank(forbidden: &str) -> String {
+pub(crate) fn not_blank(forbidden: &str) -> String {
     format!(r"^[^{forbidden}]*[^{forbidden}\s][^{forbidden}]*$")
 }
 
-fn string(description: &str) -> ObjectBuilder {
+pub(crate) fn string(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some(description))
 }
 
-fn integer(description: &str, minimum: i64, maximum: u64) -> ObjectBuilder {
+pub(crate) fn integer(description: &str, minimum: i64, maximum: u64) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
         .minimum(Some(minimum))
@@ -118,7 +115,7 @@ impl<'de> serde::Deserializer<'de> for Capture<'_> {
 }
 
 /// A string enumeration of a domain enum's variants.
-fn choice<T: DeserializeOwned>(description: &str) -> ObjectBuilder {
+pub(crate) fn choice<T: DeserializeOwned>(description: &str) -> ObjectBuilder {
     string(description).enum_values(Some(variants::<T>().iter().copied()))
 }
 
