@@ -467,6 +467,19 @@ fn each_instruments_score_range_is_the_parsers() {
             ))
         };
         assert!(at(0).is_ok() && at(max).is_ok(), "{instrument} 0..={max}");
+        // serde's adjacently tagged enums pass over other members: the
+        // schema does not forbid them either.
+        assert!(branch.get("additionalProperties").is_none());
+        let extra = json!({ "instrument": instrument, "score": 1, "mood": "fine" });
+        assert!(
+            both(&with(
+                &outcome.request,
+                "/body/RecordOutcomeMeasure/measure",
+                extra
+            ))
+            .is_ok(),
+            "{instrument} with another member"
+        );
         for outside in [-1, max + 1] {
             let (field, message) = at(outside).expect_err("out of range");
             assert!(
@@ -532,4 +545,45 @@ fn docs_domain_md_names_every_field_as_the_server_parses_it() {
             );
         }
     }
+}
+
+/// The request as it was parsed before the wire types: the domain's
+/// types whole. The API must refuse what it refuses, first fault first.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DomainRequest {
+    id: kapchart_domain::CommandId,
+    #[serde(default)]
+    overrides: Vec<kapchart_domain::Override>,
+    body: kapchart_domain::CommandBody,
+}
+
+#[test]
+fn an_explorations_own_checks_are_met_where_the_domain_meets_them() {
+    let exploration = examples()
+        .into_iter()
+        .find(|e| e.command == "RecordExploration")
+        .expect("an example");
+    // Discharged after the span: refused at the exploration, before the
+    // request's missing id is noticed, by both parsers.
+    let mut request = with(
+        &exploration.request,
+        "/body/RecordExploration/discharged_at",
+        json!("2026-01-12T14:00:00Z"),
+    );
+    request.as_object_mut().expect("an object").remove("id");
+    let text = request.to_string();
+    let ours = match CommandRequest::parse(&text) {
+        Err(ApiError::BadRequest { field, message }) => (field, message),
+        other => panic!("{other:?}"),
+    };
+    let theirs = kapchart_domain::parse_json::<DomainRequest>(&text).expect_err("refused");
+    assert_eq!(ours, (theirs.field, theirs.message));
+    assert_eq!(ours.0, "body.RecordExploration");
+    assert!(
+        ours.1.contains("discharged_at must lie within span"),
+        "{}",
+        ours.1
+    );
 }

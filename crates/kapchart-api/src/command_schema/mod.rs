@@ -223,7 +223,9 @@ pub enum CommandBody {
     /// Books an exploration session.
     ScheduleExploration(intake::ScheduleSession),
     /// An exploration session held, with its dose.
-    RecordExploration(sessions::RecordExploration),
+    #[serde(deserialize_with = "checked::<_, sessions::RecordExploration, _>")]
+    #[schema(value_type = sessions::RecordExploration)]
+    RecordExploration(kapchart_domain::RecordExploration),
     /// Books an integration session.
     ScheduleIntegration(sessions::ScheduleIntegration),
     /// An integration session held.
@@ -251,16 +253,10 @@ pub enum CommandBody {
     DischargeClient(record::DischargeClient),
 }
 
-impl CommandBody {
-    /// The domain's command body. Only an exploration's checks across its
-    /// fields can fail here; they name `body.RecordExploration`, as the
-    /// domain's parser does.
-    ///
-    /// # Errors
-    /// The field and message of the check that failed.
-    pub fn into_domain(self) -> Result<kapchart_domain::CommandBody, (String, String)> {
+impl From<CommandBody> for kapchart_domain::CommandBody {
+    fn from(wire: CommandBody) -> Self {
         use kapchart_domain::CommandBody as D;
-        Ok(match self {
+        match wire {
             CommandBody::RegisterClient(c) => D::RegisterClient(c.into()),
             CommandBody::RecordIntake(c) => D::RecordIntake(c.into()),
             CommandBody::ReferClient(c) => D::ReferClient(c.into()),
@@ -270,11 +266,7 @@ impl CommandBody {
             CommandBody::SchedulePreparation(c) => D::SchedulePreparation(c.into()),
             CommandBody::RecordPreparation(c) => D::RecordPreparation(c.into()),
             CommandBody::ScheduleExploration(c) => D::ScheduleExploration(c.into()),
-            CommandBody::RecordExploration(c) => {
-                D::RecordExploration(c.try_into().map_err(|e: ParseError| {
-                    ("body.RecordExploration".to_owned(), e.to_string())
-                })?)
-            }
+            CommandBody::RecordExploration(c) => D::RecordExploration(c),
             CommandBody::ScheduleIntegration(c) => D::ScheduleIntegration(c.into()),
             CommandBody::RecordIntegration(c) => D::RecordIntegration(c.into()),
             CommandBody::AdjustDose(c) => D::AdjustDose(c.into()),
@@ -287,7 +279,7 @@ impl CommandBody {
             CommandBody::RecordPayment(c) => D::RecordPayment(c.into()),
             CommandBody::AmendEntry(c) => D::AmendEntry(c.into()),
             CommandBody::DischargeClient(c) => D::DischargeClient(c.into()),
-        })
+        }
     }
 }
 
@@ -320,14 +312,10 @@ impl CommandRequest {
             field: e.field,
             message: e.message,
         })?;
-        let body = wire
-            .body
-            .into_domain()
-            .map_err(|(field, message)| ApiError::BadRequest { field, message })?;
         Ok(crate::CommandRequest {
             id: wire.id,
             overrides: wire.overrides.into_iter().map(Into::into).collect(),
-            body,
+            body: wire.body.into(),
         })
     }
 }
