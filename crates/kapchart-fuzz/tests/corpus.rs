@@ -5,7 +5,8 @@
 //! API's wire types, and `PracticeCommandRequest::parse`), which must not
 //! panic and must answer as the target's shapes do.
 //!
-//! `KAPCHART_FUZZ_REPLAY=DIR` adds the inputs in `DIR/<target>/`, e.g.
+//! `KAPCHART_FUZZ_REPLAY=DIR` adds the inputs in `DIR/<target>/` (where
+//! there is such a folder), e.g.
 //! what a run of `cargo xtask fuzz` kept in `target/fuzz/corpus`:
 //! `KAPCHART_FUZZ_REPLAY=$PWD/target/fuzz/corpus cargo test -p
 //! kapchart-fuzz --test corpus`.
@@ -28,7 +29,10 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 fn corpus_and_replay(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let mut all = corpus(target);
     if let Some(dir) = std::env::var_os("KAPCHART_FUZZ_REPLAY").filter(|d| !d.is_empty()) {
-        all.extend(inputs(&Path::new(&dir).join(target)));
+        let dir = Path::new(&dir).join(target);
+        if dir.is_dir() {
+            all.extend(inputs(&dir));
+        }
     }
     all
 }
