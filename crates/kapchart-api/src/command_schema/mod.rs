@@ -17,9 +17,12 @@
 //! The commands are split by protocol phase: [`intake`] (registration to
 //! preparation), [`sessions`] (explorations, integrations, doses,
 //! authorizations), [`record`] (outcomes to discharge); [`practice`] holds
-//! the practice's own commands (`POST /api/v1/practice/commands`). [`examples`] holds
-//! one example body per command, in an order a record accepts them;
-//! [`markdown`] writes docs/commands.md from the document and the examples.
+//! the practice's own commands (`POST /api/v1/practice/commands`).
+//! [`examples`] holds one example request per command, in an order a
+//! record accepts them; [`markdown`] writes docs/commands.md from the
+//! document and the examples. `tests/command_schema.rs` parses every
+//! example, and every mutation of it, with these types and with the
+//! domain's own parser, and requires the same answer.
 
 pub mod examples;
 pub mod intake;
@@ -320,10 +323,9 @@ impl CommandRequest {
     }
 }
 
-/// Marks each branch of `CommandBody`'s (and `PracticeCommandBody`'s)
-/// `oneOf` as holding its command's
-/// name alone (`additionalProperties: false`), as the parser takes it: a
-/// body naming two commands is refused.
+/// Marks each branch of `CommandBody`'s and `PracticeCommandBody`'s
+/// `oneOf` as holding its command's name alone (`additionalProperties:
+/// false`), as the parser takes it: a body naming two commands is refused.
 #[derive(Debug)]
 pub struct OneCommand;
 
