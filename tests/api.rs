@@ -538,6 +538,19 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             Some("client_id"),
         ),
         (
+            "a session recorded before it has ended: the record names the field as the parser would",
+            post(
+                Some(s.therapist.clone()),
+                commands.clone(),
+                serde_json::to_vec(&json!({"id": "c-5", "body": body(preparation("prep-early", span(0, 21, 22)))}))
+                    .expect("json"),
+            )
+            .await,
+            400,
+            "invalid_input",
+            Some("body.RecordPreparation.span.end"),
+        ),
+        (
             "huge body",
             post(fd.clone(), commands.clone(), vec![b' '; 200_000]).await,
             413,

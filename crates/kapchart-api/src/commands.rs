@@ -74,6 +74,18 @@ pub struct WrittenEvent {
     pub event_type: String,
 }
 
+/// The request's path of a field the record refused while deciding (a
+/// span that has not ended, a date in the future): the same path a parse
+/// error names, `body.RecordPreparation.span.end`, or the request's own
+/// `overrides...`.
+fn decided_field(command: &str, field: &str) -> String {
+    if field == "overrides" || field.starts_with("overrides.") {
+        field.to_owned()
+    } else {
+        format!("body.{command}.{field}")
+    }
+}
+
 /// Parses a client id from the path.
 pub(crate) fn client_id(
     path: Result<Path<ClientPath>, PathRejection>,
@@ -194,7 +206,10 @@ impl AppState {
                     });
                 }
                 Err(AggregateError::UserError(ClientError::Invalid { field, message })) => {
-                    return Err(ApiError::bad(format!("body.{field}"), message));
+                    return Err(ApiError::bad(
+                        decided_field(command.body.name(), field),
+                        message,
+                    ));
                 }
                 Err(e) => return Err(ApiError::internal("executing a command", &e)),
             }
