@@ -308,8 +308,7 @@ impl Projector {
         }
         let (sql, cols): (&str, &[Col]) = match &self.db {
             Database::Postgres(_) => (
-                "SELECT txid::text, position FROM events \
-                 ORDER BY txid DESC, position DESC LIMIT 1",
+                FEED_HEAD_PG,
                 &[Col::OptText, Col::Int],
             ),
             Database::Sqlite(_) => (
@@ -888,6 +887,14 @@ fn row_of(view: ViewName, r: &[Cell]) -> Result<Row, ProjectorError> {
 }
 
 /// The columns a view needs, in the order [`decode_rows`] reads them.
+/// The feed's last event on PostgreSQL, read before every read's catch-up
+/// (`Projector::is_current`): one step down the `events_feed` index.
+/// `events.txid` is qualified: a bare `txid` would name the output column,
+/// the text, and sort every event by it (a scan of the whole table per
+/// read, found by the soak benchmark; `tests/feed_head_plan.rs`).
+pub const FEED_HEAD_PG: &str = "SELECT txid::text, position FROM events \
+                                ORDER BY events.txid DESC, events.position DESC LIMIT 1";
+
 const PG_COLUMNS: &str = "txid::text, position, aggregate_type, aggregate_id, sequence, \
      event_type, event_version, payload::text, metadata->>'recorded_at'";
 const SQLITE_COLUMNS: &str = "NULL, position, aggregate_type, aggregate_id, sequence, \
