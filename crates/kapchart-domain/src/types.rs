@@ -410,9 +410,15 @@ score_type!(
 );
 
 /// A scored outcome measure. Serialized as
-/// `{"instrument":"phq9","score":14}`.
+/// `{"instrument":"phq9","score":14}`; no other member is accepted, as in
+/// every other body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "instrument", content = "score", rename_all = "snake_case")]
+#[serde(
+    tag = "instrument",
+    content = "score",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum OutcomeMeasure {
     /// Patient Health Questionnaire-9.
     Phq9(Phq9Score),
@@ -822,6 +828,11 @@ mod tests {
         let m: OutcomeMeasure =
             serde_json::from_str(r#"{"instrument":"bdi_ii","score":30}"#).unwrap();
         assert_eq!(m, OutcomeMeasure::BdiIi(BdiIiScore::new(30).unwrap()));
+        let extra = serde_json::from_str::<OutcomeMeasure>(
+            r#"{"instrument":"phq9","score":3,"severity":"mild"}"#,
+        )
+        .expect_err("an extra member is refused");
+        assert!(extra.to_string().contains("severity"), "{extra}");
     }
 
     #[test]

@@ -18,7 +18,9 @@ use kapchart_domain::input::{
 };
 use kapchart_domain::{BdiIiScore, Gad7Score, Pcl5Score, Phq9Score, Rule, Text as DomainText};
 use serde::de::{DeserializeOwned, Visitor};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+};
 
 /// Defines a marker type whose schema is `$schema` (an expression giving
 /// something `Into<Schema>`), named `$name` in the document.
@@ -238,6 +240,7 @@ fn instrument(name: &str, title: &str, max: u8) -> ObjectBuilder {
             integer(&format!("The total score: 0 to {max}."), 0, u64::from(max)),
         )
         .required("score")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
 }
 
 described!(
