@@ -480,7 +480,10 @@ fn each_instruments_score_range_is_the_parsers() {
             field.starts_with("body.RecordOutcomeMeasure.measure"),
             "{field}"
         );
-        assert!(message.contains("expected \"instrument\" or \"score\""), "{message}");
+        assert!(
+            message.contains("expected \"instrument\" or \"score\""),
+            "{message}"
+        );
         for outside in [-1, max + 1] {
             let (field, message) = at(outside).expect_err("out of range");
             assert!(
