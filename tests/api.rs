@@ -605,17 +605,28 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     // bad date, an unknown parameter: each named, its value not repeated.
     for (path, field) in [
         (format!("/api/v1/clients/{CLIENT}/billing"), "purpose"),
-        (format!("/api/v1/clients/{CLIENT}/billing?purpose=gossip"), "purpose"),
-        (format!("/api/v1/reports/billing?purpose=payment&to=31%2F01"), "to"),
+        (
+            format!("/api/v1/clients/{CLIENT}/billing?purpose=gossip"),
+            "purpose",
+        ),
+        (
+            format!("/api/v1/reports/billing?purpose=payment&to=31%2F01"),
+            "to",
+        ),
         (
             format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=yesterday"),
             "from",
         ),
         (
-            format!("/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=2026-02-01&to=2026-01-01"),
+            format!(
+                "/api/v1/clients/{CLIENT}/superbill?purpose=payment&from=2026-02-01&to=2026-01-01"
+            ),
             "from",
         ),
-        (format!("/api/v1/schedule?purpose=payment&colour=red"), "colour"),
+        (
+            format!("/api/v1/schedule?purpose=payment&colour=red"),
+            "colour",
+        ),
     ] {
         let r = app.get(&s.front_desk, &path).await;
         assert_eq!(

@@ -103,7 +103,11 @@ async fn the_readme_example_client_registers_a_client_and_records_an_intake(url:
         &app.base,
         &token,
     );
-    assert_eq!(out.matches("\"command_id\"").count(), 2, "two replies: {out}");
+    assert_eq!(
+        out.matches("\"command_id\"").count(),
+        2,
+        "two replies: {out}"
+    );
     let out = run("python3", &["-"], &python, &app.base, &token);
     assert_eq!(out, "client-101: intake recorded as entry 2\n");
 

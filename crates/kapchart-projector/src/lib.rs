@@ -307,10 +307,7 @@ impl Projector {
             return Ok(false);
         }
         let (sql, cols): (&str, &[Col]) = match &self.db {
-            Database::Postgres(_) => (
-                FEED_HEAD_PG,
-                &[Col::OptText, Col::Int],
-            ),
+            Database::Postgres(_) => (FEED_HEAD_PG, &[Col::OptText, Col::Int]),
             Database::Sqlite(_) => (
                 "SELECT NULL, position FROM events ORDER BY position DESC LIMIT 1",
                 &[Col::OptText, Col::Int],
