@@ -610,7 +610,7 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             "purpose",
         ),
         (
-            format!("/api/v1/reports/billing?purpose=payment&to=31%2F01"),
+            "/api/v1/reports/billing?purpose=payment&to=31%2F01".to_owned(),
             "to",
         ),
         (
@@ -624,7 +624,7 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
             "from",
         ),
         (
-            format!("/api/v1/schedule?purpose=payment&colour=red"),
+            "/api/v1/schedule?purpose=payment&colour=red".to_owned(),
             "colour",
         ),
     ] {

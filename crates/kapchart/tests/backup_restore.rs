@@ -306,20 +306,6 @@ fn start_serve(env: &Env) -> (Child, String, String) {
     (child, base, admin.trim().to_owned())
 }
 
-/// Adds an account through the admin API; returns its token.
-async fn add_user(http: &reqwest::Client, base: &str, admin: &str, id: &str, role: &str) -> String {
-    let response = http
-        .post(format!("{base}/api/v1/users"))
-        .bearer_auth(admin)
-        .json(&json!({ "user_id": id, "role": role }))
-        .send()
-        .await
-        .expect("the admin API answers");
-    assert_eq!(response.status().as_u16(), 201, "adding {id}");
-    let body: Value = response.json().await.expect("JSON");
-    body["token"].as_str().expect("a token").to_owned()
-}
-
 /// Through the running server, as the front desk: registers clients
 /// `live-0`, `live-1`, ... one at a time until `stop` (or
 /// [`MAX_COMMANDS`]), counting the acknowledged ones in `acknowledged`.

@@ -222,20 +222,6 @@ async fn writer(
     }
 }
 
-/// Adds an account through the admin API; returns its token.
-async fn add_user(http: &reqwest::Client, base: &str, admin: &str, id: &str, role: &str) -> String {
-    let response = http
-        .post(format!("{base}/api/v1/users"))
-        .bearer_auth(admin)
-        .json(&json!({ "user_id": id, "role": role }))
-        .send()
-        .await
-        .expect("the admin API answers");
-    assert_eq!(response.status().as_u16(), 201, "adding {id}");
-    let body: Value = response.json().await.expect("JSON");
-    body["token"].as_str().expect("a token").to_owned()
-}
-
 /// Every (client, command id) in the store with its number of events.
 async fn stored_commands(db: &Database) -> BTreeMap<(String, String), usize> {
     const SQL: &str = "SELECT aggregate_id, metadata ->> 'command_id' FROM events \

@@ -288,3 +288,24 @@ pub fn wait_until_listening(
         }
     }
 }
+
+/// Adds an account through a running server's admin API (`POST
+/// /api/v1/users` with the admin's token); returns its token.
+pub async fn add_user(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    id: &str,
+    role: &str,
+) -> String {
+    let response = http
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&json!({ "user_id": id, "role": role }))
+        .send()
+        .await
+        .expect("the admin API answers");
+    assert_eq!(response.status().as_u16(), 201, "adding {id}");
+    let body: Value = response.json().await.expect("JSON");
+    body["token"].as_str().expect("a token").to_owned()
+}
