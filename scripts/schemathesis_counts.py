@@ -5,9 +5,12 @@
 
 Prints, for every operation (method and route), how many generated requests
 got each status, then the number of command requests that reached the
-domain's rules: a 200 (applied) or a 422 (refused by a rule of the record),
-as opposed to a 400 (refused by the parser). Exits 1 when no report holds
-a single such command: the typed schemas are then not reaching the rules.
+domain's rules: a 200 (applied), a 422 (refused by a rule of the record) or
+a 403 that names the record's rule (`role.not_permitted`, ...: the record
+decides who may act), as opposed to a 400 (refused by the parser; most of
+them are schemathesis's deliberately invalid cases). Exits 1 when no report
+holds a single such command: the typed schemas are then not reaching the
+rules.
 """
 
 import collections
@@ -32,6 +35,15 @@ def route(url):
     return path
 
 
+def has_rule(response):
+    """A refusal that names the record's rule (the body's error.rule)."""
+    try:
+        body = json.loads(response.get("content", {}).get("text") or "{}")
+        return bool(body.get("error", {}).get("rule"))
+    except (ValueError, AttributeError):
+        return False
+
+
 def main(paths):
     by_operation = collections.defaultdict(collections.Counter)
     for path in paths:
@@ -40,23 +52,31 @@ def main(paths):
         for entry in har.get("log", {}).get("entries", []):
             request, response = entry["request"], entry["response"]
             operation = f'{request["method"]} {route(request["url"])}'
-            by_operation[operation][response.get("status", 0)] += 1
+            status = response.get("status", 0)
+            by_operation[operation][status] += 1
+            if status == 403 and operation.endswith("/commands") and has_rule(response):
+                by_operation[operation]["403 rule"] += 1
     total = sum(sum(c.values()) for c in by_operation.values())
     print(f"schemathesis: {total} requests")
     for operation in sorted(by_operation):
         counts = by_operation[operation]
-        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(counts.items()))
+        statuses = ", ".join(
+            f"{s}: {n}" for s, n in sorted(counts.items(), key=lambda kv: str(kv[0]))
+        )
         print(f"  {operation}: {statuses}")
     commands = collections.Counter()
     for operation, counts in by_operation.items():
         if operation.startswith("POST ") and operation.endswith("/commands"):
             commands.update(counts)
-    reached = commands[200] + commands[422]
+    reached = commands[200] + commands[422] + commands["403 rule"] + commands[409]
+    sent = sum(n for s, n in commands.items() if s != "403 rule")
     print(
-        f"schemathesis: {reached} of {sum(commands.values())} command requests "
-        f"reached the domain's rules ({commands[200]} applied 200, "
-        f"{commands[422]} refused by a rule 422; {commands[400]} refused by the parser 400, "
-        f"{commands[403]} refused 403)"
+        f"schemathesis: {commands[200] + commands[422]} of {sent} command requests got a "
+        f"200 or a 422 ({commands[200]} applied, {commands[422]} refused by a rule); "
+        f"{reached} reached the record's decision, counting "
+        f"{commands['403 rule']} refused by its rule on who may act (403) and "
+        f"{commands[409]} by its command ids (409); {commands[400]} were refused by the "
+        f"parser (400), most of them schemathesis's deliberately invalid cases"
     )
     return 0 if reached > 0 else 1
 
