@@ -157,16 +157,22 @@ fn query_failed(what: &'static str) -> impl FnOnce(sqlx::Error) -> CommandError 
     move |e| CommandError::Failed(anyhow!(e).context(what))
 }
 
+/// The pool of a database `--database-url` named as PostgreSQL.
+fn postgres_pool(db: &Database) -> Result<&sqlx::PgPool, CommandError> {
+    match db {
+        Database::Postgres(pool) => Ok(pool),
+        Database::Sqlite(_) => Err(CommandError::Failed(anyhow!(
+            "expected a PostgreSQL database"
+        ))),
+    }
+}
+
 /// Dumps the database into `out` (an empty 0600 file) with pg_dump.
 pub(super) async fn backup(global: &GlobalArgs, out: &Path) -> Result<Contents, CommandError> {
     let tool = find_tool("pg_dump")?;
     let target = Target::parse(global.database_url.as_str())?;
     let db = super::connect(global).await?;
-    let Database::Postgres(pool) = &db else {
-        return Err(CommandError::Failed(anyhow!(
-            "expected a PostgreSQL database"
-        )));
-    };
+    let pool = postgres_pool(&db)?;
     // One snapshot for what is reported and what is dumped.
     let mut tx = pool
         .begin()
@@ -244,11 +250,7 @@ pub(super) async fn restore(
         )),
         other => other,
     })?;
-    let Database::Postgres(pool) = &db else {
-        return Err(CommandError::Failed(anyhow!(
-            "expected a PostgreSQL database"
-        )));
-    };
+    let pool = postgres_pool(&db)?;
     let tables: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_catalog.pg_tables \
          WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
@@ -297,11 +299,7 @@ pub(super) async fn restore(
 /// it empty again, in one transaction.
 async fn replace_schema(global: &GlobalArgs) -> Result<(), CommandError> {
     let db = super::connect(global).await?;
-    let Database::Postgres(pool) = &db else {
-        return Err(CommandError::Failed(anyhow!(
-            "expected a PostgreSQL database"
-        )));
-    };
+    let pool = postgres_pool(&db)?;
     let mut tx = pool
         .begin()
         .await
