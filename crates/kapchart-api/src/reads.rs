@@ -420,25 +420,11 @@ impl AppState {
         period: Period,
         client: Option<&str>,
     ) -> Result<kapchart_views::Table, ApiError> {
-        let mut rows = Vec::new();
-        for (view, row_kind) in kind.sources() {
-            match schedule_days(kind, period) {
-                // The schedule of a bounded period: only the sessions that
-                // start in it or the day either side (a session is at most
-                // 24 h, so every session that overlaps one in the period,
-                // of any client, is among them: double bookings are still
-                // found), not every session of the practice.
-                Some((first, last)) => rows.extend(
-                    self.projector()
-                        .rows_on_days(*view, row_kind, first, last)
-                        .await
-                        .map_err(|e| ApiError::internal("reading a view", &e))?
-                        .into_iter()
-                        .filter(|(c, _)| client.is_none_or(|only| only == c)),
-                ),
-                None => rows.extend(self.view_rows(*view, &[row_kind], client).await?),
-            }
-        }
+        let rows = self
+            .projector()
+            .report_rows(kind, period, client)
+            .await
+            .map_err(|e| ApiError::internal("reading a view", &e))?;
         // A view row of the wrong shape or a sum of money beyond what
         // kapchart represents is the server's state, not the caller's
         // input: logged, answered 500.
@@ -452,18 +438,6 @@ impl AppState {
         }
         Ok(table)
     }
-}
-
-/// The days of session rows the schedule of `period` needs: from the day
-/// before its first to the day after its last (`None` for other reports
-/// and open periods, which read every row).
-fn schedule_days(kind: ReportKind, period: Period) -> Option<(NaiveDate, NaiveDate)> {
-    if !matches!(kind, ReportKind::Schedule) {
-        return None;
-    }
-    let first = period.from()?.pred_opt()?;
-    let last = period.to()?.succ_opt()?;
-    Some((first, last))
 }
 
 pub(crate) fn report_reply(name: &str, table: &kapchart_views::Table) -> ReportReply {

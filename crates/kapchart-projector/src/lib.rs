@@ -29,10 +29,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use kapchart_domain::ClientEvent;
 use kapchart_store::{CLIENT_RECORD, Cursor, Database, StoreError, upcast};
-use kapchart_views::{EventMeta, Row, RowData, RowText, STATE_FORMAT, ViewName, ViewState};
+use kapchart_views::{
+    DaySpan, EventMeta, Period, ReportKind, Row, RowData, RowText, STATE_FORMAT, ViewName,
+    ViewState,
+};
 use tokio::sync::Notify;
 
 use crate::sql::{Cell, Col, Param, Tx, values_list};
@@ -533,38 +536,69 @@ impl Projector {
             .collect()
     }
 
-    /// The rows of one kind of `view` (active generation, all clients)
-    /// filed under a day from `first` to `last`, as they stand: no
-    /// catch-up.
+    /// The rows of one kind of `view` (active generation; one client's, or
+    /// every client's when `client` is `None`) filed under a day in `days`,
+    /// as they stand: no catch-up. A bounded end reads through the
+    /// `(view, generation, kind, day)` index, so a past period's rows cost
+    /// the same however much is recorded after them.
     ///
     /// # Errors
     /// [`ProjectorError`].
-    pub async fn rows_on_days(
+    pub async fn rows_within(
         &self,
         view: ViewName,
         kind: &str,
-        first: NaiveDate,
-        last: NaiveDate,
+        client: Option<&str>,
+        days: DaySpan,
     ) -> Result<Vec<(String, Row)>, ProjectorError> {
         let generation = self.active(view).await?;
+        let mut params: Vec<Param> = vec![
+            view.as_str().into(),
+            generation.generation.into(),
+            kind.into(),
+        ];
+        // Days are stored as YYYY-MM-DD text, which sorts as the dates do.
+        params.extend(
+            [days.first, days.last]
+                .into_iter()
+                .flatten()
+                .map(|d| d.to_string().into()),
+        );
+        params.extend(client.map(Param::from));
         let rows = sql::fetch(
             &self.db,
-            "SELECT client_id, kind, row_key, day, data FROM view_rows \
-             WHERE view = $1 AND generation = $2 AND kind = $3 AND day >= $4 AND day <= $5 \
-             ORDER BY client_id, row_key",
-            &[
-                view.as_str().into(),
-                generation.generation.into(),
-                kind.into(),
-                first.to_string().into(),
-                last.to_string().into(),
-            ],
+            &rows_within_sql(days, client.is_some()),
+            &params,
             &[Col::Text, Col::Text, Col::Text, Col::OptText, Col::Text],
         )
         .await?;
         rows.iter()
             .map(|r| Ok((r[0].text().to_owned(), row_of(view, &r[1..])?)))
             .collect()
+    }
+
+    /// The rows the report `kind` of `period` is built from (one client's,
+    /// or every client's when `client` is `None`): each source's rows on
+    /// the days the report reads ([`ReportKind::days_read`]), as they
+    /// stand (no catch-up). A past period's report costs the same however
+    /// much is recorded after it.
+    ///
+    /// # Errors
+    /// [`ProjectorError`].
+    pub async fn report_rows(
+        &self,
+        kind: ReportKind,
+        period: Period,
+        client: Option<&str>,
+    ) -> Result<Vec<(String, Row)>, ProjectorError> {
+        let mut rows = Vec::new();
+        for (view, row_kind) in kind.sources() {
+            rows.extend(
+                self.rows_within(*view, row_kind, client, kind.days_read(row_kind, period))
+                    .await?,
+            );
+        }
+        Ok(rows)
     }
 
     /// A client's chart as it stood at `at`: only events recorded by then,
@@ -884,6 +918,28 @@ fn row_of(view: ViewName, r: &[Cell]) -> Result<Row, ProjectorError> {
 }
 
 /// The columns a view needs, in the order [`decode_rows`] reads them.
+/// The query [`Projector::rows_within`] runs: `$1` view, `$2`
+/// generation, `$3` kind, then the bounded ends of `days` (first, last) and
+/// the client, when given, numbered in that order. Public for the test
+/// that asks PostgreSQL for its plan.
+pub fn rows_within_sql(days: DaySpan, client: bool) -> String {
+    let mut sql = "SELECT client_id, kind, row_key, day, data FROM view_rows \
+                   WHERE view = $1 AND generation = $2 AND kind = $3"
+        .to_owned();
+    let mut n = 3;
+    for (bound, op) in [(days.first, ">="), (days.last, "<=")] {
+        if bound.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND day {op} ${n}"));
+        }
+    }
+    if client {
+        sql.push_str(&format!(" AND client_id = ${}", n + 1));
+    }
+    sql.push_str(" ORDER BY client_id, row_key");
+    sql
+}
+
 /// The feed's last event on PostgreSQL, read before every read's catch-up
 /// (`Projector::is_current`): one step down the `events_feed` index.
 /// `events.txid` is qualified: a bare `txid` would name the output column,
@@ -1192,8 +1248,9 @@ async fn write_bulk(
             });
             // The generation's own table, created in this transaction: the
             // rows go in with no index to maintain (and frozen: nothing
-            // else can see them before the commit), then its key is built
-            // in one sort and it joins the view as a partition.
+            // else can see them before the commit), then its key and day
+            // index are built in one sort each and it joins the view as a
+            // partition.
             let table = partition(generation.view, generation.generation);
             sqlx::query(&format!(
                 "CREATE TABLE {table} (LIKE view_rows INCLUDING DEFAULTS)"
@@ -1216,6 +1273,9 @@ async fn write_bulk(
                 format!(
                     "ALTER TABLE {table} ADD PRIMARY KEY (view, generation, kind, client_id, row_key)"
                 ),
+                // The day index of migration 0011, built here in one pass
+                // too; the attach adopts it as the partitioned index's part.
+                format!("CREATE INDEX ON {table} (view, generation, kind, day)"),
                 format!(
                     "ALTER TABLE view_rows_{view} ATTACH PARTITION {table} FOR VALUES IN ({})",
                     generation.generation

@@ -16,7 +16,7 @@ use kapchart_domain::{
     Booking, ClientId, PracticeServices, PracticeSettings, Role, ServiceError, SessionId, TimeSpan,
     UserId,
 };
-use kapchart_views::{SessionRow, ViewName, kinds};
+use kapchart_views::{DaySpan, SessionRow, ViewName, kinds};
 
 use kapchart_store::practice::SettingsSource;
 
@@ -104,7 +104,15 @@ impl PracticeServices for ProjectedPractice {
         let last = span.end().date_naive();
         let rows = self
             .projector
-            .rows_on_days(ViewName::Schedule, kinds::SESSION, first, last)
+            .rows_within(
+                ViewName::Schedule,
+                kinds::SESSION,
+                None,
+                DaySpan {
+                    first: Some(first),
+                    last: Some(last),
+                },
+            )
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "double-booking check: reading the view failed");

@@ -48,8 +48,8 @@ pub use compliance::{
 pub use mean::{Mean, format_fixed};
 pub use money::MoneyOverflow;
 pub use report::{
-    PLACE_OF_SERVICE_OFFICE, Period, PeriodError, ReportError, ReportKind, Table, UnknownReport,
-    build_report, double_bookings,
+    DaySpan, PLACE_OF_SERVICE_OFFICE, Period, PeriodError, ReportError, ReportKind, Table,
+    UnknownReport, build_report, double_bookings,
 };
 pub use schedule::{NextStep, ProgressRow, SessionRow};
 pub use summary::ChartSummary;

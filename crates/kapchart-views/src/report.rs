@@ -134,6 +134,43 @@ impl ReportKind {
         }
     }
 
+    /// The days of the rows of `row_kind` (one of [`sources`](Self::sources))
+    /// that the report of `period` reads: rows filed under other days
+    /// cannot change it, so a store need not read them. A report of a past
+    /// period costs the same however much is recorded after it.
+    ///
+    /// - Schedule: sessions starting from the day before the period to the
+    ///   day after (a session lasts at most a day, so every session that
+    ///   overlaps one in the period, and so every double booking, is among
+    ///   them).
+    /// - Billing: charges and payments up to the period's end; balances
+    ///   run over the whole history before it.
+    /// - Superbill: charges in the period; payments of any day (a payment
+    ///   received later still pays a service in the period); accounts.
+    /// - Outcomes: scores up to the period's end (the baseline is the
+    ///   first score ever).
+    /// - Controlled substances, protocol adherence: the period's days.
+    pub fn days_read(self, row_kind: &str, period: Period) -> DaySpan {
+        let up_to_end = DaySpan {
+            first: None,
+            last: period.to,
+        };
+        let in_period = DaySpan {
+            first: period.from,
+            last: period.to,
+        };
+        match (self, row_kind) {
+            (ReportKind::Schedule, _) => DaySpan {
+                first: period.from.and_then(|d| d.pred_opt()),
+                last: period.to.and_then(|d| d.succ_opt()),
+            },
+            (ReportKind::Billing, _) | (ReportKind::Outcomes, _) => up_to_end,
+            (ReportKind::Superbill, kinds::CHARGE) => in_period,
+            (ReportKind::Superbill, _) => DaySpan::ALL,
+            (ReportKind::ControlledSubstances, _) | (ReportKind::Protocol, _) => in_period,
+        }
+    }
+
     /// The report's columns, in order.
     pub fn columns(self) -> &'static [&'static str] {
         match self {
@@ -218,6 +255,33 @@ impl Period {
     /// True when `day` is after the period's end.
     fn is_after(&self, day: NaiveDate) -> bool {
         self.to.is_some_and(|t| day > t)
+    }
+}
+
+/// The days of view rows a read needs, by the day each row is filed
+/// under; an open end reads every day that way (and a bounded end leaves
+/// out rows filed under no day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaySpan {
+    /// The first day, if bounded.
+    pub first: Option<NaiveDate>,
+    /// The last day, if bounded.
+    pub last: Option<NaiveDate>,
+}
+
+impl DaySpan {
+    /// Every row, whatever its day.
+    pub const ALL: DaySpan = DaySpan {
+        first: None,
+        last: None,
+    };
+
+    /// True when a row filed under `day` is in the span.
+    pub fn holds(&self, day: Option<NaiveDate>) -> bool {
+        match day {
+            Some(day) => self.first.is_none_or(|f| f <= day) && self.last.is_none_or(|l| day <= l),
+            None => self.first.is_none() && self.last.is_none(),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::*;
 
 mod local_days;
+mod report_days;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("test date")

@@ -90,15 +90,10 @@ pub fn report(global: &GlobalArgs, args: &ReportArgs) -> CommandResult {
             );
         }
         let only = client.as_ref().map(ClientId::as_str);
-        let mut rows = Vec::new();
-        for (view, row_kind) in kind.sources() {
-            rows.extend(
-                projector
-                    .rows(*view, &[row_kind], only)
-                    .await
-                    .context("reading the views")?,
-            );
-        }
+        let rows = projector
+            .report_rows(kind, period, only)
+            .await
+            .context("reading the views")?;
         // The views' state, not the request: a failure (exit 1), not usage.
         let mut table = kapchart_views::build_report(kind, period, only, &rows)
             .map_err(|e| CommandError::Failed(anyhow!(e).context("building the report")))?;
