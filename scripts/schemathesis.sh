@@ -9,10 +9,20 @@
 #
 #   bash scripts/schemathesis.sh [MAX_EXAMPLES]
 #
+# KAPCHART_ST_REPORTS=DIR keeps schemathesis's HAR reports in DIR.
+#
 # The server runs on a fresh SQLite file in a temporary directory holding
-# a five-client `kapchart demo` practice, with a front-desk account (it may send commands) and an auditor (it may read
-# everything); schemathesis runs once with each token. schemathesis is
-# installed into target/schemathesis-venv on first use.
+# a five-client `kapchart demo` practice. schemathesis runs once with each
+# of four tokens: a front-desk account (it registers, books and bills), the
+# therapist of the first sample client (they record that therapist's
+# clients' sessions), an admin (the practice's settings, accounts) and an
+# auditor (it reads everything, may send no command). The document's links
+# (a command's reply leads to the client's next command and reads) drive
+# the stateful phase. scripts/schemathesis_hooks.py completes each valid
+# command with what JSON Schema does not say (a new command id, a record
+# that exists, the relations between fields each schema states in words),
+# so valid commands reach the record's rules. schemathesis is installed
+# into target/schemathesis-venv on first use.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +58,8 @@ export DATABASE_URL="sqlite://$work/kapchart.db"
 # `user add` prints the API token on line 1 and the web setup code on line 2.
 front_desk=$("$bin" user add --name st-front-desk --role front_desk 2>/dev/null | sed -n 1p)
 auditor=$("$bin" user add --name st-auditor --role auditor 2>/dev/null | sed -n 1p)
+admin=$("$bin" user add --name st-admin --role admin 2>/dev/null | sed -n 1p)
+clients=client-001,client-002,client-003,client-004,client-005
 
 "$bin" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
@@ -68,11 +80,34 @@ if [[ -z "$base" ]]; then
 fi
 echo "schemathesis.sh: kapchart serving at $base" >&2
 
+# The therapist of the first sample client, and that therapist's clients,
+# as the record has them (the auditor reads each chart); a token for them.
+therapist=""
+mine=""
+for client in ${clients//,/ }; do
+    chart=$(curl -fsS -H "Authorization: Bearer $auditor" \
+        "$base/api/v1/clients/$client/chart?purpose=audit")
+    of=$(printf '%s' "$chart" | python3 -c 'import json, sys
+rows = json.load(sys.stdin)["rows"]
+print(next(r["data"]["therapist"] for r in rows if r["kind"] == "chart"))')
+    therapist=${therapist:-$of}
+    [[ "$of" == "$therapist" ]] && mine="${mine:+$mine,}$client"
+done
+therapist_token=$("$bin" user token --name "$therapist" 2>/dev/null | sed -n 1p)
+echo "schemathesis.sh: the therapist $therapist has $mine" >&2
+
 # schemathesis keeps a cache in its working directory: the temporary one.
 cd "$work"
+export SCHEMATHESIS_HOOKS="$root/scripts/schemathesis_hooks.py"
 status=0
-for who in front_desk auditor; do
-    token=${!who}
+for who in front_desk therapist admin auditor; do
+    case $who in
+        front_desk) token=$front_desk KAPCHART_ST_CLIENTS=$clients ;;
+        therapist) token=$therapist_token KAPCHART_ST_CLIENTS=$mine ;;
+        admin) token=$admin KAPCHART_ST_CLIENTS=$clients ;;
+        auditor) token=$auditor KAPCHART_ST_CLIENTS=$clients ;;
+    esac
+    export KAPCHART_ST_WHO=$who KAPCHART_ST_CLIENTS
     echo "schemathesis.sh: as $who" >&2
     "$venv/bin/schemathesis" run "$base/api/v1/openapi.json" \
         --url "$base" \
@@ -86,6 +121,11 @@ done
 # How many generated commands got past the parser to the domain's rules
 # (200 or 422), from schemathesis's record of every request (HAR).
 python3 "$root/scripts/schemathesis_counts.py" "$work"/*.har || status=1
+# KAPCHART_ST_REPORTS=DIR keeps the HAR reports (every request and reply).
+if [[ -n "${KAPCHART_ST_REPORTS:-}" ]]; then
+    mkdir -p "$KAPCHART_ST_REPORTS"
+    cp "$work"/*.har "$KAPCHART_ST_REPORTS"/
+fi
 if ! kill -0 "$server" 2>/dev/null; then
     echo "schemathesis.sh: the server died during the run" >&2
     status=1

@@ -111,6 +111,7 @@ pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, A
 #[utoipa::path(
     post,
     path = "/api/v1/clients/{id}/commands",
+    operation_id = "post_client_command",
     tag = "commands",
     params(crate::reads::ClientPath),
     request_body = command_schema::CommandRequest,

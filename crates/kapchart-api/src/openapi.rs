@@ -146,9 +146,70 @@ impl Modify for Unavailable {
     }
 }
 
+/// A link: its name, the operation it leads to, what it is.
+type Link = (&'static str, &'static str, &'static str);
+
+/// Links from a response to the operations its ids lead to (OpenAPI link
+/// objects): a command applied to a client leads to that client's next
+/// command and reads; an account added, to its admin operations. A client
+/// generated from the document, or schemathesis's stateful phase
+/// (scripts/schemathesis.sh), follows them. Each is (route, status, the
+/// `id` expression, [(link name, operationId, description)]).
+const LINKS: &[(&str, &str, &str, &[Link])] = &[
+    (
+        "/api/v1/clients/{id}/commands",
+        "200",
+        "$request.path.id",
+        &[
+            (
+                "next_command",
+                "post_client_command",
+                "the client's next command",
+            ),
+            ("chart", "chart", "the client's chart"),
+            ("history", "history", "the client's history"),
+            ("billing", "billing", "the client's billing"),
+            ("superbill", "superbill", "the client's superbill"),
+            ("bundle", "bundle", "the client's verifiable bundle"),
+            ("fhir", "fhir", "the client's FHIR export"),
+        ],
+    ),
+    (
+        "/api/v1/users",
+        "201",
+        "$response.body#/user/user_id",
+        &[
+            ("disable", "disable", "disable the account"),
+            ("enable", "enable", "enable the account"),
+            ("reset", "reset", "a new setup code for the account"),
+        ],
+    ),
+];
+
+/// Adds [`LINKS`] to the document. Written into the JSON, not through
+/// utoipa's `Link`, which (utoipa 5.5) serializes `operationId` as
+/// `operation_id`, a name OpenAPI does not know.
+fn add_links(doc: &mut serde_json::Value) {
+    for (route, status, id, links) in LINKS {
+        let response = &mut doc["paths"][*route]["post"]["responses"][*status];
+        if !response.is_object() {
+            continue;
+        }
+        for (name, operation, description) in *links {
+            response["links"][*name] = serde_json::json!({
+                "operationId": operation,
+                "parameters": {"id": id},
+                "description": format!("{description}: `id` is {id}"),
+            });
+        }
+    }
+}
+
 /// The document as a JSON value.
 pub fn document_json() -> serde_json::Value {
-    serde_json::to_value(ApiDoc::openapi()).unwrap_or(serde_json::Value::Null)
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(serde_json::Value::Null);
+    add_links(&mut doc);
+    doc
 }
 
 /// `GET /api/v1/openapi.json`.

@@ -269,6 +269,7 @@ pub async fn get_history(
 #[utoipa::path(
     post,
     path = "/api/v1/practice/commands",
+    operation_id = "post_practice_command",
     tag = "practice",
     request_body = command_schema::practice::PracticeCommandRequest,
     responses(

@@ -591,3 +591,66 @@ fn an_explorations_own_checks_are_met_where_the_domain_meets_them() {
         ours.1
     );
 }
+
+/// The phone and EIN patterns of the document take exactly what the
+/// domain's parsers take (written without surrounding spaces), so a body
+/// a client's validator passes is not refused for them.
+#[test]
+fn phone_and_ein_patterns_are_the_parsers() {
+    let doc = document();
+    let pattern = |name: &str| {
+        let p = doc["components"]["schemas"][name]["pattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has a pattern"));
+        regex::Regex::new(p).expect("a pattern regex reads")
+    };
+    let phone = pattern("Phone");
+    let mut phones = vec![
+        "2125550123",
+        "12125550123",
+        "+1 (212) 555-0123",
+        "212.555.0123",
+        "(212)555-0123",
+        "1-212-555-0123",
+        "+1+2+1+2+5+5+5+0+1+2+3",
+        "0",
+        "",
+        "1125550123",
+        "2121550123",
+        "212555012",
+        "212555012345",
+        "22125550123",
+        "212-555-0123x",
+        "+ ()",
+    ];
+    let generated: Vec<String> = (0..200u64)
+        .map(|i| {
+            let digits = format!("{:011}", i.wrapping_mul(7_919_113_267) % 100_000_000_000);
+            let cut = (i % 11) as usize;
+            format!("{} {}", &digits[..cut], &digits[cut..])
+        })
+        .collect();
+    phones.extend(generated.iter().map(String::as_str));
+    for raw in phones {
+        assert_eq!(
+            phone.is_match(raw),
+            kapchart_domain::PhoneNumber::parse(raw).is_ok(),
+            "phone {raw:?}"
+        );
+    }
+    let ein = pattern("EinNumber");
+    for prefix in 0..100 {
+        for raw in [
+            format!("{prefix:02}-1234567"),
+            format!("{prefix:02}1234567"),
+            format!("{prefix:02}-123456"),
+            format!("{prefix:02}--1234567"),
+        ] {
+            assert_eq!(
+                ein.is_match(&raw),
+                kapchart_domain::Ein::parse(&raw).is_ok(),
+                "EIN {raw:?}"
+            );
+        }
+    }
+}

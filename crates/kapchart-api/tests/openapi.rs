@@ -81,3 +81,56 @@ fn every_route_is_documented_with_its_errors() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+/// Operation ids are unique (OpenAPI requires it), and every link names
+/// an operation of the document and only parameters that operation takes,
+/// so a client (or schemathesis's stateful phase) can follow it.
+#[test]
+fn operation_ids_are_unique_and_links_lead_to_real_operations() {
+    let doc = kapchart_api::openapi::document_json();
+    let mut operations = std::collections::BTreeMap::new();
+    for (route, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let id = operation["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {route}: an operationId"));
+            let earlier = operations.insert(id.to_owned(), operation.clone());
+            assert!(earlier.is_none(), "operationId {id} is used twice");
+        }
+    }
+    let mut links = 0;
+    for (route, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let responses = operation["responses"].as_object().expect("responses");
+            for (status, response) in responses {
+                let Some(found) = response["links"].as_object() else {
+                    continue;
+                };
+                for (name, link) in found {
+                    let target = link["operationId"].as_str().unwrap_or_default();
+                    let to = operations.get(target).unwrap_or_else(|| {
+                        panic!("{method} {route} {status} link {name}: {target}")
+                    });
+                    let takes: Vec<&str> = to["parameters"]
+                        .as_array()
+                        .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                        .unwrap_or_default();
+                    for parameter in link["parameters"].as_object().expect("parameters").keys() {
+                        assert!(
+                            takes.contains(&parameter.as_str()),
+                            "{method} {route} {status} link {name}: {target} takes no {parameter}"
+                        );
+                    }
+                    links += 1;
+                }
+            }
+        }
+    }
+    // The client command's reply leads to the client's next command and
+    // reads; an added account to its admin operations.
+    assert_eq!(links, 10);
+    let next = &doc["paths"]["/api/v1/clients/{id}/commands"]["post"]["responses"]["200"]["links"]
+        ["next_command"];
+    assert_eq!(next["operationId"], "post_client_command");
+    assert_eq!(next["parameters"]["id"], "$request.path.id");
+}

@@ -7,8 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kapchart_domain::input::{self, MAX_FEE_CENTS};
 use kapchart_domain::{
     Address as DomainAddress, AddressLine, BloodPressure, Cents, City, CommandId, CptCodes,
-    Credentials, Ein, LicenceNumber, Npi, PersonName, PhoneNumber, PlaceOfService, Policy,
-    PracticeName, ProviderRole, TimeZoneName, US_STATES, UsState, UserId, ZipCode, parse_json,
+    Credentials, EIN_PREFIXES, Ein, LicenceNumber, Npi, PersonName, PhoneNumber, PlaceOfService,
+    Policy, PracticeName, ProviderRole, TimeZoneName, US_STATES, UsState, UserId, ZipCode,
+    parse_json,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -47,10 +48,27 @@ described!(
         .pattern(Some("^[0-9]{5}(-[0-9]{4})?$"))
 );
 
+/// The phone numbers the parser takes, exactly: an optional leading 1, then
+/// ten digits whose first and fourth are 2-9, with any of spaces and
+/// `( ) - . +` around and between them.
+const PHONE_PATTERN: &str = concat!(
+    r"^[ ()+.-]*(1[ ()+.-]*)?",
+    r"[2-9][ ()+.-]*[0-9][ ()+.-]*[0-9][ ()+.-]*",
+    r"[2-9][ ()+.-]*[0-9][ ()+.-]*[0-9][ ()+.-]*",
+    r"[0-9][ ()+.-]*[0-9][ ()+.-]*[0-9][ ()+.-]*[0-9][ ()+.-]*$",
+);
+
+/// The EINs the parser takes written as the pattern can say them: a prefix
+/// the IRS assigns (the domain's list), an optional hyphen, seven digits.
+fn ein_pattern() -> String {
+    let prefixes: Vec<String> = EIN_PREFIXES.iter().map(|p| format!("{p:02}")).collect();
+    format!("^({})-?[0-9]{{7}}$", prefixes.join("|"))
+}
+
 described!(
     /// A phone number.
     Phone => string("A North American phone number: ten digits (a leading country code 1 is dropped), written with any of spaces and `( ) - . +`; area code and exchange start with 2–9. Stored as `NNN-NNN-NNNN`.")
-        .pattern(Some(r"^[0-9 ()+.-]+$"))
+        .pattern(Some(PHONE_PATTERN))
 );
 
 described!(
@@ -62,7 +80,7 @@ described!(
 described!(
     /// An EIN.
     EinNumber => string("An employer identification number, `NN-NNNNNNN` (nine digits without the hyphen are taken too), whose first two digits are a prefix the IRS assigns.")
-        .pattern(Some("^[0-9]{2}-?[0-9]{7}$"))
+        .pattern(Some(ein_pattern()))
 );
 
 described!(

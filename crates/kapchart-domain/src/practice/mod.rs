@@ -35,9 +35,9 @@ pub use event::{
     ProviderSet, SettingsDecision,
 };
 pub use identity::{
-    Address, AddressLine, City, Credentials, Ein, Licence, LicenceNumber, Npi, PhoneNumber,
-    PlaceOfService, PracticeIdentity, PracticeName, Provider, ProviderRole, TimeZoneName,
-    US_STATES, UsState, ZipCode,
+    Address, AddressLine, City, Credentials, EIN_PREFIXES, Ein, Licence, LicenceNumber, Npi,
+    PhoneNumber, PlaceOfService, PracticeIdentity, PracticeName, Provider, ProviderRole,
+    TimeZoneName, US_STATES, UsState, ZipCode,
 };
 
 /// Why a practice command was not applied. A command that fails leaves no
