@@ -176,6 +176,14 @@ pub fn database_unavailable(error: &dyn Any) -> bool {
             _ => false,
         })
     }
+    // A service the record consults while deciding (the practice's
+    // settings, the staff accounts, the schedule) whose database did not
+    // answer.
+    if let Some(e) = error.downcast_ref::<AggregateError<ClientError>>()
+        && let AggregateError::UserError(ClientError::Service(s)) = e
+    {
+        return s.is_unavailable();
+    }
     fn checkpoint(e: &CheckpointRefused) -> bool {
         match e {
             CheckpointRefused::Store(s) => s.is_unavailable(),
@@ -327,7 +335,7 @@ mod tests {
 
     #[test]
     fn an_unavailable_database_is_503_with_retry_after_wherever_it_is_carried() {
-        let carried: [(&str, ApiError); 4] = [
+        let carried: [(&str, ApiError); 5] = [
             ("store", ApiError::internal("t", &down())),
             (
                 "projector",
@@ -343,6 +351,15 @@ mod tests {
             (
                 "accounts",
                 ApiError::internal("t", &kapchart_store::accounts::AccountError::Store(down())),
+            ),
+            (
+                "a service the record consults",
+                ApiError::internal(
+                    "t",
+                    &AggregateError::<ClientError>::UserError(ClientError::Service(
+                        kapchart_domain::ServiceError::unavailable("the staff accounts"),
+                    )),
+                ),
             ),
         ];
         for (what, error) in carried {
@@ -367,6 +384,12 @@ mod tests {
                 &AggregateError::<ClientError>::UnexpectedError(Box::new(StoreError::Query(
                     "x".into(),
                 ))),
+            ),
+            ApiError::internal(
+                "t",
+                &AggregateError::<ClientError>::UserError(ClientError::Service(
+                    kapchart_domain::ServiceError::failed("a settings row"),
+                )),
             ),
         ] {
             assert!(matches!(error, ApiError::Internal));

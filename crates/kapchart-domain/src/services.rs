@@ -30,8 +30,35 @@ pub struct Booking {
 /// A service the aggregate depends on failed (an internal error, not the
 /// user's).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("practice service unavailable: {0}")]
-pub struct ServiceError(pub String);
+#[error("practice service unavailable: {message}")]
+pub struct ServiceError {
+    message: String,
+    unavailable: bool,
+}
+
+impl ServiceError {
+    /// The service failed.
+    pub fn failed(message: impl Into<String>) -> Self {
+        ServiceError {
+            message: message.into(),
+            unavailable: false,
+        }
+    }
+
+    /// The service could not be reached (its database did not answer): the
+    /// same command may succeed when sent again later.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ServiceError {
+            message: message.into(),
+            unavailable: true,
+        }
+    }
+
+    /// True when the service could not be reached.
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
+    }
+}
 
 /// The practice-wide facts a client's record consults when deciding.
 #[async_trait]

@@ -917,7 +917,6 @@ fn row_of(view: ViewName, r: &[Cell]) -> Result<Row, ProjectorError> {
     })
 }
 
-/// The columns a view needs, in the order [`decode_rows`] reads them.
 /// The query [`Projector::rows_within`] runs: `$1` view, `$2`
 /// generation, `$3` kind, then the bounded ends of `days` (first, last) and
 /// the client, when given, numbered in that order. Public for the test
@@ -948,6 +947,7 @@ pub fn rows_within_sql(days: DaySpan, client: bool) -> String {
 pub const FEED_HEAD_PG: &str = "SELECT txid::text, position FROM events \
                                 ORDER BY events.txid DESC, events.position DESC LIMIT 1";
 
+/// The columns a view needs, in the order [`decode_rows`] reads them.
 const PG_COLUMNS: &str = "txid::text, position, aggregate_type, aggregate_id, sequence, \
      event_type, event_version, payload::text, metadata->>'recorded_at'";
 const SQLITE_COLUMNS: &str = "NULL, position, aggregate_type, aggregate_id, sequence, \

@@ -20,7 +20,7 @@ use kapchart_views::{DaySpan, SessionRow, ViewName, kinds};
 
 use kapchart_store::practice::SettingsSource;
 
-use crate::Projector;
+use crate::{Projector, ProjectorError};
 
 /// [`PracticeServices`] over a database: the settings its practice
 /// record holds, the staff accounts and the schedule view.
@@ -45,8 +45,19 @@ impl ProjectedPractice {
 /// How long a booking waits for committed events the feed still holds back.
 const CATCH_UP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
-fn unavailable(what: &str) -> ServiceError {
-    ServiceError(format!("the schedule view could not be read ({what})"))
+/// The schedule view could not be read: unavailable when its database did
+/// not answer (the command may be sent again), failed otherwise.
+fn unreadable(what: &str, unavailable: bool) -> ServiceError {
+    let message = format!("the schedule view could not be read ({what})");
+    if unavailable {
+        ServiceError::unavailable(message)
+    } else {
+        ServiceError::failed(message)
+    }
+}
+
+fn projector_unavailable(e: &ProjectorError) -> bool {
+    matches!(e, ProjectorError::Store(s) if s.is_unavailable())
 }
 
 #[async_trait]
@@ -56,7 +67,12 @@ impl PracticeServices for ProjectedPractice {
         // command is decided: a change committed before it is in force.
         self.settings.current().await.map_err(|e| {
             tracing::error!(error = %e, "reading the practice's settings failed");
-            ServiceError("the practice's settings could not be read".to_owned())
+            let message = "the practice's settings could not be read";
+            if e.is_unavailable() {
+                ServiceError::unavailable(message)
+            } else {
+                ServiceError::failed(message)
+            }
         })
     }
 
@@ -65,7 +81,12 @@ impl PracticeServices for ProjectedPractice {
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "staff check: reading the accounts failed");
-                ServiceError("the staff accounts could not be read".to_owned())
+                let message = "the staff accounts could not be read";
+                if e.is_unavailable() {
+                    ServiceError::unavailable(message)
+                } else {
+                    ServiceError::failed(message)
+                }
             })?;
         Ok(account.filter(|a| !a.disabled).map(|a| a.role))
     }
@@ -86,7 +107,7 @@ impl PracticeServices for ProjectedPractice {
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "double-booking check: catch-up failed");
-                unavailable("catch-up")
+                unreadable("catch-up", projector_unavailable(&e))
             })?;
         if behind > 0 {
             tracing::warn!(
@@ -116,12 +137,12 @@ impl PracticeServices for ProjectedPractice {
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "double-booking check: reading the view failed");
-                unavailable("query")
+                unreadable("query", projector_unavailable(&e))
             })?;
         let mut bookings = Vec::new();
         for (_, row) in rows {
             let session: SessionRow =
-                serde_json::from_value(row.data).map_err(|_| unavailable("a session row"))?;
+                serde_json::from_value(row.data).map_err(|_| unreadable("a session row", false))?;
             if session.therapist != therapist.as_str()
                 || !session.is_open()
                 || !(session.start < span.end() && span.start() < session.end)
@@ -130,11 +151,11 @@ impl PracticeServices for ProjectedPractice {
             }
             bookings.push(Booking {
                 client: ClientId::parse(&session.client_id)
-                    .map_err(|_| unavailable("a client id"))?,
+                    .map_err(|_| unreadable("a client id", false))?,
                 session: SessionId::parse(&session.session)
-                    .map_err(|_| unavailable("a session id"))?,
+                    .map_err(|_| unreadable("a session id", false))?,
                 span: TimeSpan::new(session.start, session.end)
-                    .map_err(|_| unavailable("a session time"))?,
+                    .map_err(|_| unreadable("a session time", false))?,
             });
         }
         Ok(bookings)
