@@ -467,29 +467,10 @@ impl Projector {
         let generation = self.active(view).await?;
         let mut out = Vec::new();
         for kind in kinds {
-            let mut params: Vec<Param> = vec![
-                view.as_str().into(),
-                generation.generation.into(),
-                (*kind).into(),
-            ];
-            let mut sql = "SELECT client_id, kind, row_key, day, data FROM view_rows \
-                           WHERE view = $1 AND generation = $2 AND kind = $3"
-                .to_owned();
-            if let Some(c) = client {
-                sql.push_str(" AND client_id = $4");
-                params.push(c.into());
-            }
-            sql.push_str(" ORDER BY client_id, row_key");
-            let rows = sql::fetch(
-                &self.db,
-                &sql,
-                &params,
-                &[Col::Text, Col::Text, Col::Text, Col::OptText, Col::Text],
-            )
-            .await?;
-            for r in rows {
-                out.push((r[0].text().to_owned(), row_of(view, &r[1..])?));
-            }
+            out.extend(
+                self.rows_of_generation(view, generation.generation, kind, client, DaySpan::ALL)
+                    .await?,
+            );
         }
         Ok(out)
     }
@@ -552,11 +533,22 @@ impl Projector {
         days: DaySpan,
     ) -> Result<Vec<(String, Row)>, ProjectorError> {
         let generation = self.active(view).await?;
-        let mut params: Vec<Param> = vec![
-            view.as_str().into(),
-            generation.generation.into(),
-            kind.into(),
-        ];
+        self.rows_of_generation(view, generation.generation, kind, client, days)
+            .await
+    }
+
+    /// The rows of one kind of one generation of `view` (one client's or
+    /// all) filed under a day in `days`: the one query of [`rows`](Self::rows)
+    /// and [`rows_within`](Self::rows_within) ([`rows_within_sql`]).
+    async fn rows_of_generation(
+        &self,
+        view: ViewName,
+        generation: i64,
+        kind: &str,
+        client: Option<&str>,
+        days: DaySpan,
+    ) -> Result<Vec<(String, Row)>, ProjectorError> {
+        let mut params: Vec<Param> = vec![view.as_str().into(), generation.into(), kind.into()];
         // Days are stored as YYYY-MM-DD text, which sorts as the dates do.
         params.extend(
             [days.first, days.last]
